@@ -1,0 +1,1 @@
+"""Alerts: the streaming rules engine, alert lifecycle, escalation and work orders."""

@@ -1,0 +1,1 @@
+"""The HTTP API and the on-call web console."""

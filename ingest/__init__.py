@@ -1,0 +1,1 @@
+"""Ingest: validate readings, enrich them from the registry, write them to InfluxDB."""

@@ -1,0 +1,79 @@
+"""`vigil run` (`make run`): start the local services and every platform
+process for the facility config, print where to look, and stop it all cleanly
+on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from types import FrameType
+
+from vigil.infra.local import LocalServices
+from vigil.infra.process import ServiceError
+from vigil.registry import Registry
+from vigil.settings import Settings
+
+
+@dataclass
+class PlatformProcess:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def platform_processes(local: LocalServices) -> list[PlatformProcess]:
+    """The platform's own processes, each with its own identity's settings.
+    Services join this list as they are built."""
+    return []
+
+
+def run_platform(settings: Settings, registry: Registry) -> int:
+    local = LocalServices(settings, registry)
+    print(f"starting local services in {local.state_dir} ...", flush=True)
+    try:
+        local.up()
+    except ServiceError as exc:
+        print(f"could not start the local services: {exc}", file=sys.stderr)
+        return 1
+    status = local.status()
+    print(f"  mosquitto  {status['mosquitto']['url']}")
+    print(f"  influxdb   {status['influxdb']['url']}")
+    print(f"facility: {settings.facility} ({len(registry.sensors)} sensors, {len(registry.gateways)} gateways)")
+    print("connection settings for your shell:  eval \"$(.venv/bin/vigil services env --service operator)\"")
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    children: list[tuple[PlatformProcess, subprocess.Popen[bytes]]] = []
+    for proc in platform_processes(local):
+        env = {**os.environ, **proc.env}
+        children.append((proc, subprocess.Popen(proc.argv, env=env)))
+        print(f"  started {proc.name}")
+    print("running; press Ctrl-C to stop", flush=True)
+    try:
+        while not stop.wait(1.0):
+            for proc, child in children:
+                if child.poll() is not None:
+                    print(f"{proc.name} exited with {child.returncode}; stopping", file=sys.stderr)
+                    stop.set()
+    finally:
+        print("stopping ...", flush=True)
+        for _, child in reversed(children):
+            child.terminate()
+        for _, child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        local.down()
+        print("stopped")
+    return 0
