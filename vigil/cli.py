@@ -160,6 +160,19 @@ def services_env(
 
 
 # --------------------------------------------------------------------------
+# The services' own command groups
+
+
+def _mount_services() -> None:
+    from ingest.cli import app as ingest_app
+
+    app.add_typer(ingest_app, name="ingest")
+
+
+_mount_services()
+
+
+# --------------------------------------------------------------------------
 # vigil run
 
 

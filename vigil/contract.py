@@ -149,7 +149,7 @@ class ReadingsMessage:
     rejected: list[RejectedReading] = field(default_factory=list)
 
 
-def _loads(payload: bytes | str) -> Any:
+def _loads(payload: bytes | bytearray | str) -> Any:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError(Reason.OVERSIZED, f"{len(payload)} bytes, at most {MAX_PAYLOAD_BYTES}")
     try:
@@ -203,7 +203,7 @@ def decode_reading(raw: Any) -> Reading:
     return Reading(sensor=sensor, metric=metric, value=value, ts_ns=parse_time_ns(raw["ts"]), unit=unit)
 
 
-def decode_readings(payload: bytes | str) -> ReadingsMessage:
+def decode_readings(payload: bytes | bytearray | str) -> ReadingsMessage:
     """A readings message. Raises ContractError when the envelope is unusable;
     readings that are unusable are listed in `rejected`, the rest in `readings`."""
     obj = _loads(payload)

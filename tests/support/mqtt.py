@@ -76,3 +76,12 @@ class MqttTestClient:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def publish_all(client: MqttTestClient, messages: list[tuple[str, bytes]], timeout: float = 60) -> None:
+    """Publish every message at QoS 1 and wait until the broker acknowledged all."""
+    infos = [client.client.publish(topic, payload, qos=1) for topic, payload in messages]
+    deadline = time.monotonic() + timeout
+    for info in infos:
+        info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+        assert info.is_published(), "the broker did not acknowledge a publish"

@@ -1,0 +1,58 @@
+"""Per-gateway `seq` tracking: gaps (messages lost before they reached us)
+and replays (messages delivered again).
+
+Workers on a shared subscription each see only part of a gateway's stream,
+so one worker alone would see gaps everywhere. The ledger is therefore one
+SQLite file that every worker on the machine writes to: a replay is a seq
+already recorded; the gap count is what is missing between the lowest and
+highest seq recorded in the window.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+WINDOW_S = 24 * 3600
+
+
+class SequenceLedger:
+    def __init__(self, path: Path, window_s: float = WINDOW_S):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.window_s = window_s
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS seen (gateway TEXT NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (gateway, seq))"
+        )
+        self._last_prune = 0.0
+
+    def record(self, messages: Iterable[tuple[str, int]]) -> dict[str, int]:
+        """Record (gateway, seq) pairs; returns the replays per gateway."""
+        now = time.time()
+        replays: dict[str, int] = {}
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for gateway, seq in messages:
+                if db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", (gateway, seq, now)).rowcount == 0:
+                    replays[gateway] = replays.get(gateway, 0) + 1
+            if now - self._last_prune > 60:
+                db.execute("DELETE FROM seen WHERE at < ?", (now - self.window_s,))
+                self._last_prune = now
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return replays
+
+    def gaps(self) -> dict[str, int]:
+        """Messages missing per gateway within the window."""
+        rows = self._db.execute("SELECT gateway, MAX(seq) - MIN(seq) + 1 - COUNT(*) FROM seen GROUP BY gateway").fetchall()
+        return {gateway: int(missing) for gateway, missing in rows}
+
+    def close(self) -> None:
+        self._db.close()

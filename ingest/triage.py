@@ -1,0 +1,42 @@
+"""Triage of one MQTT message: the lines to write, the dead letters to keep,
+and the (gateway, seq) it carries. Pure, so it can be fuzzed without I/O;
+whatever the payload, it returns and never raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.deadletter import DeadLetter
+from ingest.points import PointWriter
+from vigil.contract import ContractError, Reason, decode_readings, parse_topic
+
+
+@dataclass(slots=True)
+class Triage:
+    lines: list[str] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    readings: int = 0  # readings in the message, good or bad
+    seq: tuple[str, int] | None = None
+    sent_at_ns: int = 0
+
+
+def triage(topic: str, payload: bytes | bytearray, points: PointWriter, now_ns: int) -> Triage:
+    out = Triage()
+    address = parse_topic(topic)
+    if address is None or address.channel != "readings":
+        out.dead.append(DeadLetter(Reason.BAD_TOPIC, "topic is not vigil/v1/<site>/<gateway>/readings", topic, "-", "-", payload))
+        return out
+    try:
+        msg = decode_readings(payload)
+    except ContractError as exc:
+        out.dead.append(DeadLetter(exc.reason, exc.detail, topic, address.gateway, address.site, payload))
+        return out
+    judged = points.judge_message(msg, address, now_ns)
+    out.lines = judged.lines
+    out.dead = [DeadLetter(r.reason, r.detail, topic, address.gateway, address.site, r.reading, msg.seq, r.index)
+                for r in judged.rejected]
+    out.readings = len(msg.readings) + len(msg.rejected)
+    out.sent_at_ns = msg.sent_at_ns
+    if msg.gateway == address.gateway:
+        out.seq = (msg.gateway, msg.seq)
+    return out
