@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from pathlib import Path
@@ -37,7 +38,13 @@ def _worker_main(config: Path | None, index: int, metrics_port: int | None, opti
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    worker.run(stop)
+    profile_to = os.environ.get("VIGIL_PROFILE")  # for `vigil bench ingest`: where the CPU goes
+    if profile_to:
+        import cProfile
+
+        cProfile.runctx("worker.run(stop)", globals(), {"worker": worker, "stop": stop}, f"{profile_to}.{index}")
+    else:
+        worker.run(stop)
 
 
 @app.command("run")

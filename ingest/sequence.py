@@ -35,11 +35,23 @@ class SequenceLedger:
         now = time.time()
         replays: dict[str, int] = {}
         db = self._db
+        unique: dict[tuple[str, int], None] = {}
+        for pair in messages:
+            if pair in unique:  # delivered twice within one batch
+                replays[pair[0]] = replays.get(pair[0], 0) + 1
+            unique[pair] = None
+        rows = [(gateway, seq, now) for gateway, seq in unique]
+        if not rows:
+            return replays
         db.execute("BEGIN IMMEDIATE")
         try:
-            for gateway, seq in messages:
-                if db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", (gateway, seq, now)).rowcount == 0:
-                    replays[gateway] = replays.get(gateway, 0) + 1
+            before = db.total_changes
+            db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", rows)
+            if db.total_changes - before < len(rows):
+                # Some were seen before: find which (rare, so row by row is fine).
+                for gateway, seq, at in rows:
+                    if db.execute("SELECT at FROM seen WHERE gateway = ? AND seq = ?", (gateway, seq)).fetchone()[0] != at:
+                        replays[gateway] = replays.get(gateway, 0) + 1
             if now - self._last_prune > 60:
                 db.execute("DELETE FROM seen WHERE at < ?", (now - self.window_s,))
                 self._last_prune = now

@@ -18,6 +18,7 @@ every rejected message or reading dead-lettered and counted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -60,6 +61,10 @@ class IngestOptions(BaseModel):
     subscription: Literal["partitioned", "shared"] = "partitioned"
     workers: int = Field(default=1, ge=1)  # how many workers split the gateways (partitioned)
     handover_s: float = 10.0  # keep a gateway given up to another worker this long, so it subscribes first
+    # MQTT 3.1.1 costs paho markedly less CPU per message than 5 (no property
+    # parsing); persistence comes from clean_session=False and the broker's
+    # persistent_client_expiration, flow control from its max_inflight_messages.
+    mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
     session_expiry_s: int = Field(default=7 * 86_400, ge=0)
     gzip: bool = False
     retry_initial_s: float = 0.5
@@ -112,6 +117,19 @@ def topic_filters(registry: Registry, index: int, options: IngestOptions) -> lis
 
 
 @dataclass
+class _Prepared:
+    """A triaged batch on its way to InfluxDB, with the acks it owes."""
+
+    acks: list[tuple[int, int, int]]  # (connection generation, packet id, qos)
+    lines: list[str] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    dead_lines: list[str] = field(default_factory=list)
+    seqs: list[tuple[str, int]] = field(default_factory=list)
+    readings: int = 0
+    newest_sent: int = 0
+
+
+@dataclass
 class _Inbound:
     generation: int
     message: mqtt.MQTTMessage
@@ -147,7 +165,9 @@ class IngestWorker:
     # -- MQTT --------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True)
+        v5 = self.options.mqtt_protocol == "5"
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, manual_ack=True,
+                             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False)
         ep = self.mqtt_endpoint
         if ep.username:
             client.username_pw_set(ep.username, ep.password.get_secret_value() if ep.password else None)
@@ -236,31 +256,64 @@ class IngestWorker:
         self.run(stop)
 
     def connect(self) -> None:
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.options.session_expiry_s
-        props.ReceiveMaximum = self.options.receive_maximum
-        self.client.connect_async(self.mqtt_endpoint.host, self.mqtt_endpoint.port, keepalive=30,
-                                  clean_start=False, properties=props)
+        if self.options.mqtt_protocol == "5":
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.options.session_expiry_s
+            props.ReceiveMaximum = self.options.receive_maximum
+            self.client.connect_async(self.mqtt_endpoint.host, self.mqtt_endpoint.port, keepalive=30,
+                                      clean_start=False, properties=props)
+        else:
+            self.client.connect_async(self.mqtt_endpoint.host, self.mqtt_endpoint.port, keepalive=30)
         self.client.loop_start()
 
     # -- the loop ----------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
+        """Triage batches on this thread while a writer thread writes the
+        previous one and acknowledges it: CPU work and InfluxDB I/O overlap."""
         self.connect()
+        prepared: queue.Queue[_Prepared | None] = queue.Queue(maxsize=2)  # bounded: back-pressure
+        writer = threading.Thread(target=self._write_loop, args=(prepared, stop), name=f"ingest-writer-{self.index}", daemon=True)
+        writer.start()
         try:
             while not stop.is_set():
                 batch = self._collect(stop)
                 if batch:
-                    self._process(batch, stop)
+                    item = self._prepare(batch)
+                    while not stop.is_set():
+                        try:
+                            prepared.put(item, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
         finally:
-            props = None
-            if self._end_session:
-                props = Properties(PacketTypes.DISCONNECT)
-                props.SessionExpiryInterval = 0
-            self.client.disconnect(properties=props)
+            with contextlib.suppress(queue.Full):
+                prepared.put_nowait(None)
+            writer.join(10)
+            self.client.disconnect(properties=self._disconnect_properties())
             self.client.loop_stop()
+            if self._end_session and self.options.mqtt_protocol != "5":
+                self._discard_v311_session()
             self.writer.close()
             self.ledger.close()
+
+    def _disconnect_properties(self) -> Properties | None:
+        if not (self._end_session and self.options.mqtt_protocol == "5"):
+            return None
+        props = Properties(PacketTypes.DISCONNECT)
+        props.SessionExpiryInterval = 0
+        return props
+
+    def _discard_v311_session(self) -> None:
+        """MQTT 3.1.1 ends a persistent session by connecting once with a clean session."""
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv311, clean_session=True)
+        ep = self.mqtt_endpoint
+        if ep.username:
+            client.username_pw_set(ep.username, ep.password.get_secret_value() if ep.password else None)
+        client.connect(ep.host, ep.port, keepalive=10)
+        client.loop_start()
+        client.disconnect()
+        client.loop_stop()
 
     def _collect(self, stop: threading.Event) -> list[_Inbound]:
         """Messages until the batch is full or `batch_max_wait_s` has passed."""
@@ -283,44 +336,47 @@ class IngestWorker:
             readings += max(1, item.message.payload.count(b'"sensor"'))  # cheap estimate, good enough to bound a batch
         return batch
 
-    def _process(self, batch: list[_Inbound], stop: threading.Event) -> None:
+    def _prepare(self, batch: list[_Inbound]) -> _Prepared:
         now_ns = time.time_ns()
-        lines: list[str] = []
-        dead: list[DeadLetter] = []
-        seqs: list[tuple[str, int]] = []
-        newest_sent = 0
-        m = self.metrics
+        out = _Prepared(acks=[(item.generation, item.message.mid, item.message.qos) for item in batch])
         for item in batch:
             t = triage(item.message.topic, item.message.payload, self.points, now_ns)
-            m.messages.inc()
-            m.received.inc(t.readings)
-            lines += t.lines
-            dead += t.dead
+            out.readings += t.readings
+            out.lines += t.lines
+            out.dead += t.dead
             if t.seq is not None:
-                seqs.append(t.seq)
-            newest_sent = max(newest_sent, t.sent_at_ns)
-
-        dead_lines = []
-        for d in dead:
+                out.seqs.append(t.seq)
+            out.newest_sent = max(out.newest_sent, t.sent_at_ns)
+        for d in out.dead:
             self._dead_seq += 1
-            dead_lines.append(d.line(now_ns + self._dead_seq % 1_000_000))
-        if not self._write_until_done(lines, dead_lines, stop):
-            return  # stopping: nothing acknowledged, the broker redelivers
-        for d in dead:
-            m.rejected.labels(d.reason.value).inc()
-        m.written.inc(len(lines))
-        if newest_sent:
-            m.lag.set(max(0.0, (time.time_ns() - newest_sent) / 1e9))
-        for gateway, count in self.ledger.record(seqs).items():
-            m.replays.labels(gateway).inc(count)
-        if time.monotonic() - self._last_gap_check > 10:
-            self._last_gap_check = time.monotonic()
-            for gateway, missing in self.ledger.gaps().items():
-                m.gaps.labels(gateway).set(missing)
-        generation = self._generation
-        for item in batch:
-            if item.generation == generation:
-                self.client.ack(item.message.mid, item.message.qos)
+            out.dead_lines.append(d.line(now_ns + self._dead_seq % 1_000_000))
+        return out
+
+    def _write_loop(self, prepared: queue.Queue[_Prepared | None], stop: threading.Event) -> None:
+        m = self.metrics
+        while True:
+            batch = prepared.get()
+            if batch is None:
+                return
+            if not self._write_until_done(batch.lines, batch.dead_lines, stop):
+                return  # stopping: nothing acknowledged, the broker redelivers
+            m.messages.inc(len(batch.acks))
+            m.received.inc(batch.readings)
+            m.written.inc(len(batch.lines))
+            for d in batch.dead:
+                m.rejected.labels(d.reason.value).inc()
+            if batch.newest_sent:
+                m.lag.set(max(0.0, (time.time_ns() - batch.newest_sent) / 1e9))
+            for gateway, count in self.ledger.record(batch.seqs).items():
+                m.replays.labels(gateway).inc(count)
+            if time.monotonic() - self._last_gap_check > 10:
+                self._last_gap_check = time.monotonic()
+                for gateway, missing in self.ledger.gaps().items():
+                    m.gaps.labels(gateway).set(missing)
+            generation = self._generation
+            for gen, mid, qos in batch.acks:
+                if gen == generation:
+                    self.client.ack(mid, qos)
 
     def _write_until_done(self, lines: list[str], dead_lines: list[str], stop: threading.Event) -> bool:
         delay = self.options.retry_initial_s

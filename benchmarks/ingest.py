@@ -1,0 +1,227 @@
+"""`vigil bench ingest`: end-to-end ingest throughput against its ceiling.
+
+In one run, on private Mosquitto and InfluxDB instances:
+- the ceiling: the same line protocol written straight to InfluxDB over HTTP,
+  in the same batch size, by one writer (with and without gzip);
+- end to end: contract messages published by the example hospital's gateways
+  (with their own credentials) to Mosquitto, consumed by the real
+  `vigil ingest run` process, until it reports every reading written (an
+  InfluxDB write returns only when the points are queryable); then a count
+  query checks that exactly N points landed.
+
+Prints readings/s, the ingest process's CPU seconds per million readings,
+and the ratio to the ceiling, per workload.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from influxdb_client import InfluxDBClient
+
+from ingest.influx import InfluxWriter
+from ingest.points import PointWriter
+from vigil.contract import Reading, encode_readings
+from vigil.infra.local import LocalServices
+from vigil.infra.process import free_port
+from vigil.kinds import ValueType
+from vigil.registry import Registry, load_registry
+from vigil.settings import Settings
+
+BATCH_LINES = 10_000
+
+
+@dataclass
+class Workload:
+    name: str
+    readings: int
+    per_message: int
+
+
+@dataclass
+class Figures:
+    workload: str
+    readings: int
+    messages: int
+    seconds: float
+    readings_per_s: float
+    cpu_s_per_million: float
+    peak_rss_mb: float
+    exact: bool
+
+
+def synthetic_readings(registry: Registry, count: int, start_ns: int) -> dict[str, list[Reading]]:
+    """`count` valid readings spread over every sensor and metric, with
+    distinct times per series, grouped by gateway."""
+    series = [(s, m) for s in registry.sensors.values() for m in s.metrics]
+    by_gateway: dict[str, list[Reading]] = {gw: [] for gw in registry.gateways}
+    for k in range(count):
+        sensor, metric = series[k % len(series)]
+        spec = sensor.metric_spec(metric)
+        assert spec is not None
+        if spec.value_type is ValueType.BOOL:
+            value: float | bool = k % 3 == 0
+        else:
+            lo = spec.minimum if spec.minimum is not None else 0.0
+            value = max(lo, 0.0) + (k % 97) * 0.01
+        by_gateway[sensor.gateway].append(Reading(sensor.id, metric, value, start_ns + (k // len(series)) * 1_000_000))
+    return by_gateway
+
+
+def ceiling(local: LocalServices, registry: Registry, readings: dict[str, list[Reading]], gzip: bool) -> float:
+    """Readings/s writing the same line protocol straight to InfluxDB."""
+    points = PointWriter(registry)
+    now = time.time_ns()
+    lines = [points.judge(r, gw, now) for gw, rs in readings.items() for r in rs]
+    writer = InfluxWriter(local.settings.influx_endpoint("ingest"), gzip_body=gzip)
+    started = time.perf_counter()
+    for i in range(0, len(lines), BATCH_LINES):
+        writer.write(lines[i:i + BATCH_LINES])
+    elapsed = time.perf_counter() - started
+    writer.close()
+    return len(lines) / elapsed
+
+
+def _written(metrics_url: str) -> float:
+    with urllib.request.urlopen(metrics_url, timeout=5) as resp:
+        for line in resp.read().decode().splitlines():
+            if line.startswith("vigil_ingest_readings_written_total "):
+                return float(line.split()[1])
+    return 0.0
+
+
+def _count(local: LocalServices, start_ns: int, stop_ns: int) -> int:
+    ep = local.settings.influx_endpoint("reader")
+    query = f'from(bucket: "readings") |> range(start: time(v: {start_ns}), stop: time(v: {stop_ns})) |> count()'
+    with InfluxDBClient(url=ep.url, token=ep.token.get_secret_value(), org=ep.org, timeout=300_000) as client:
+        return sum(int(r.get_value()) for t in client.query_api().query(query) for r in t.records)
+
+
+def publish_with_mosquitto_pub(local: LocalServices, payloads: list[tuple[str, str, bytes]], workdir: Path) -> list[subprocess.Popen[bytes]]:
+    """One Debian `mosquitto_pub -l` per gateway (a C publisher, as a device
+    would be, so the publisher's own CPU does not weigh on the measurement),
+    each with that gateway's credentials, passed in an options file rather
+    than on the command line."""
+    by_gateway: dict[str, list[bytes]] = {}
+    topics: dict[str, str] = {}
+    for gw, topic, body in payloads:
+        by_gateway.setdefault(gw, []).append(body)
+        topics[gw] = topic
+    procs = []
+    for gw, bodies in by_gateway.items():
+        ep = local.settings.mqtt_endpoint(gw)
+        home = workdir / gw
+        home.mkdir(parents=True, exist_ok=True)
+        options = home / "mosquitto_pub"
+        options.touch(mode=0o600)
+        options.write_text(f"-u {ep.username}\n-P {ep.password.get_secret_value() if ep.password else ''}\n")
+        data = home / "payloads"
+        data.write_bytes(b"\n".join(bodies) + b"\n")
+        with data.open("rb") as stdin:
+            procs.append(subprocess.Popen(
+                ["mosquitto_pub", "-h", ep.host, "-p", str(ep.port), "-q", "1", "-t", topics[gw], "-l",
+                 "--id", f"bench-{gw}", "-V", "mqttv311"],
+                stdin=stdin, env={**os.environ, "XDG_CONFIG_HOME": str(home)}))
+    return procs
+
+
+def end_to_end(local: LocalServices, registry: Registry, workload: Workload, start_ns: int, gzip: bool) -> Figures:
+    readings = synthetic_readings(registry, workload.readings, start_ns)
+    payloads: list[tuple[str, str, bytes]] = []
+    seq = {gw: 0 for gw in registry.gateways}
+    for gw, rs in readings.items():
+        topic = registry.gateways[gw].readings_topic
+        for i in range(0, len(rs), workload.per_message):
+            seq[gw] += 1
+            payloads.append((gw, topic, encode_readings(gw, seq[gw], time.time_ns(), rs[i:i + workload.per_message])))
+
+    metrics_port = free_port()
+    env = {**os.environ, "VIGIL_STATE_DIR": str(local.state_dir), "VIGIL_FACILITY": str(local.settings.facility),
+           "VIGIL_LOG_LEVEL": "WARNING"}
+    argv = [sys.executable, "-m", "vigil.cli", "ingest", "run", "--metrics-port", str(metrics_port)] + (["--gzip"] if gzip else [])
+    proc = subprocess.Popen(argv, env=env)
+    metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _written(metrics_url)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the ingest process did not start") from None
+                time.sleep(0.2)
+        time.sleep(1.0)  # let it subscribe
+        ps = psutil.Process(proc.pid)
+        cpu0 = ps.cpu_times()
+        peak_rss = ps.memory_info().rss
+
+        started = time.perf_counter()
+        publishers = publish_with_mosquitto_pub(local, payloads, Path(local.state_dir) / "bench-publishers")
+        while True:
+            written = _written(metrics_url)
+            peak_rss = max(peak_rss, ps.memory_info().rss)
+            if written >= workload.readings:
+                break
+            if time.perf_counter() - started > 600:
+                raise RuntimeError(f"only {written:.0f} of {workload.readings} readings written after 600 s")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        cpu1 = ps.cpu_times()
+        for pub in publishers:
+            pub.wait(30)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    stop_ns = start_ns + (workload.readings // max(1, sum(len(s.metrics) for s in registry.sensors.values())) + 2) * 1_000_000
+    exact = _count(local, start_ns, stop_ns) == workload.readings
+    return Figures(workload.name, workload.readings, len(payloads), elapsed, workload.readings / elapsed,
+                   cpu / workload.readings * 1e6, peak_rss / 2**20, exact)
+
+
+def run(readings: int = 1_000_000, single_messages: int = 200_000, repeats: int = 3, gzip: bool = False,
+        facility: Path = Path("examples/hospital.yaml")) -> None:
+    registry = load_registry(facility)
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
+        settings = Settings(state_dir=Path(tmp), facility=facility.resolve(), mqtt_port=free_port(), influx_port=free_port())
+        local = LocalServices(settings, registry)
+        local.up()
+        try:
+            print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+                  f"facility {facility} ({len(registry.sensors)} sensors, {len(registry.gateways)} gateways)")
+            base = ((time.time_ns() - 6 * 3600 * 10**9) // 10**9) * 10**9
+            sample = synthetic_readings(registry, min(readings, 500_000), base - 3600 * 10**9)
+            plain = [ceiling(local, registry, sample, gzip=False) for _ in range(repeats)]
+            zipped = [ceiling(local, registry, sample, gzip=True) for _ in range(repeats)]
+            raw = statistics.median(zipped if gzip else plain)
+            print(f"ceiling, raw line protocol over HTTP, {BATCH_LINES} lines/batch: plain {statistics.median(plain):,.0f}/s "
+                  f"(spread {min(plain):,.0f}-{max(plain):,.0f}), gzip {statistics.median(zipped):,.0f}/s "
+                  f"(spread {min(zipped):,.0f}-{max(zipped):,.0f})")
+            workloads = [Workload("50 readings/message", readings, 50), Workload("1 reading/message", single_messages, 1)]
+            for w_index, workload in enumerate(workloads):
+                runs = []
+                for r in range(repeats):
+                    start = base + (w_index * repeats + r) * 1800 * 10**9
+                    runs.append(end_to_end(local, registry, workload, start, gzip))
+                med = statistics.median(f.readings_per_s for f in runs)
+                cpu = statistics.median(f.cpu_s_per_million for f in runs)
+                print(f"end to end, {workload.name}: {med:,.0f} readings/s ({med / workload.per_message:,.0f} messages/s), "
+                      f"spread {min(f.readings_per_s for f in runs):,.0f}-{max(f.readings_per_s for f in runs):,.0f}; "
+                      f"ingest CPU {cpu:.1f} s per million readings; peak RSS {max(f.peak_rss_mb for f in runs):.0f} MB; "
+                      f"ratio to ceiling {med / raw:.0%}; exactly N points: {all(f.exact for f in runs)}")
+        finally:
+            local.down()
+
+
+if __name__ == "__main__":
+    run()
