@@ -165,8 +165,10 @@ def services_env(
 
 def _mount_services() -> None:
     from benchmarks.cli import app as bench_app
+    from gateway.cli import app as gateway_app
     from ingest.cli import app as ingest_app
 
+    app.add_typer(gateway_app, name="gateway")
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(bench_app, name="bench")
 
