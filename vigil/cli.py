@@ -181,13 +181,17 @@ _mount_services()
 
 
 @app.command("run")
-def run(config: ConfigOption = None) -> None:
+def run(
+    speed: Annotated[float, typer.Option(help="simulated seconds per real second")] = 1.0,
+    seed: Annotated[int, typer.Option(help="simulator seed")] = 1,
+    config: ConfigOption = None,
+) -> None:
     """The main job: local services and the platform on the facility config,
     until Ctrl-C, which stops every process cleanly."""
     from vigil.runner import run_platform
 
     settings = settings_or_exit(config)
-    raise typer.Exit(run_platform(settings, registry_or_exit(settings)))
+    raise typer.Exit(run_platform(settings, registry_or_exit(settings), speed, seed))
 
 
 def main() -> None:

@@ -25,13 +25,17 @@ class PlatformProcess:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def platform_processes(local: LocalServices) -> list[PlatformProcess]:
-    """The platform's own processes, each with its own identity's settings.
-    Services join this list as they are built."""
-    return []
+def platform_processes(local: LocalServices, speed: float = 1.0, seed: int = 1) -> list[PlatformProcess]:
+    """The platform's own processes: ingest, and one gateway per gateway of
+    the facility fed by the simulators. Services join as they are built."""
+    vigil = [sys.executable, "-m", "vigil.cli"]
+    procs = [PlatformProcess("ingest", [*vigil, "ingest", "run", "--metrics-port", "9464"])]
+    for gw in sorted(local.registry.gateways):
+        procs.append(PlatformProcess(f"gateway {gw}", [*vigil, "gateway", "run", "--gateway", gw, "--speed", str(speed), "--seed", str(seed)]))
+    return procs
 
 
-def run_platform(settings: Settings, registry: Registry) -> int:
+def run_platform(settings: Settings, registry: Registry, speed: float = 1.0, seed: int = 1) -> int:
     local = LocalServices(settings, registry)
     print(f"starting local services in {local.state_dir} ...", flush=True)
     try:
@@ -54,10 +58,16 @@ def run_platform(settings: Settings, registry: Registry) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     children: list[tuple[PlatformProcess, subprocess.Popen[bytes]]] = []
-    for proc in platform_processes(local):
-        env = {**os.environ, **proc.env}
-        children.append((proc, subprocess.Popen(proc.argv, env=env)))
-        print(f"  started {proc.name}")
+    logs = local.state_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    # Every child reads the same settings: the services' state and the facility.
+    base_env = {**os.environ, "VIGIL_STATE_DIR": str(local.state_dir), "VIGIL_FACILITY": str(settings.facility.resolve())}
+    for proc in platform_processes(local, speed, seed):
+        log = (logs / f"{proc.name.replace(' ', '-')}.log").open("ab")
+        children.append((proc, subprocess.Popen(proc.argv, env={**base_env, **proc.env}, stdout=log, stderr=subprocess.STDOUT,
+                                                 stdin=subprocess.DEVNULL)))
+    print(f"started {len(children)} processes (ingest, {len(registry.gateways)} gateways on simulated sensors at speed {speed:g}); logs in {logs}")
+    print("ingest metrics: http://127.0.0.1:9464/metrics")
     print("running; press Ctrl-C to stop", flush=True)
     try:
         while not stop.wait(1.0):
