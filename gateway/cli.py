@@ -73,10 +73,12 @@ def run(
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Imported here: the simulators are their own package, needed only to run.
+    from simulators.control import ControlledSource  # type: ignore[import-not-found, unused-ignore]
     from simulators.source import SimulatedSource  # type: ignore[import-not-found, unused-ignore]
 
     try:
-        source = SimulatedSource(registry, gateway, seed, speed=speed)
+        # Controlled: `vigil simulate --scenario ...` can inject faults while it runs.
+        source = ControlledSource(SimulatedSource(registry, gateway, seed, speed=speed), settings.state_dir)
     except ValueError as exc:
         _fail(f"cannot simulate gateway {gateway!r}: {exc}")
     if tuning.metrics_port is not None:

@@ -13,12 +13,16 @@ from simulators.site_time import NS_PER_S
 from vigil.contract import Reading
 from vigil.registry import Registry
 
+MAX_LEAD_S = 7 * 86_400.0  # well inside the raw bucket's 30 days
+
 
 class SimulatedSource:
     """Simulated sensors of gateway `gateway_id`, a `ReadingSource` for the gateway.
 
-    Simulation time is `start_ns` (default: the clock's now) plus the
-    clock's elapsed time times `speed`. A `start_ns` in the past makes the
+    Simulation time is `start_ns` plus the clock's elapsed time times
+    `speed`. Without `start_ns`, a run at `speed` > 1 starts far enough in
+    the past to reach the clock's time after `catch_up_s` wall seconds (at
+    most a week back), and never runs ahead of the clock. A `start_ns` in the past makes the
     first poll return the backlog since then. `clock` returns epoch seconds
     and is injectable for tests.
     """
@@ -31,6 +35,7 @@ class SimulatedSource:
         speed: float = 1.0,
         start_ns: int | None = None,
         clock: Callable[[], float] = time.time,
+        catch_up_s: float = 3600.0,
     ) -> None:
         if gateway_id not in registry.gateways:
             raise ValueError(f"unknown gateway {gateway_id!r} (known: {', '.join(sorted(registry.gateways))})")
@@ -40,7 +45,14 @@ class SimulatedSource:
         self.speed = speed
         self._clock = clock
         self._wall_start = clock()
-        self.start_ns = int(self._wall_start * NS_PER_S) if start_ns is None else start_ns
+        # Anchored to the clock, an accelerated run starts in the past and
+        # catches up with the clock after `catch_up_s`, then goes on in real
+        # time: readings never lie in the future, where ingest rejects them.
+        self._anchored = start_ns is None
+        if start_ns is None:
+            lead_s = min((speed - 1) * catch_up_s, MAX_LEAD_S) if speed > 1 else 0.0
+            start_ns = int((self._wall_start - lead_s) * NS_PER_S)
+        self.start_ns = start_ns
         self.simulation = Simulation(registry, seed, self.start_ns, gateways=[gateway_id])
         self._polled_to_ns = self.start_ns
 
@@ -52,7 +64,9 @@ class SimulatedSource:
 
     def now_ns(self) -> int:
         """Simulation time now."""
-        return self.start_ns + int((self._clock() - self._wall_start) * self.speed * NS_PER_S)
+        now = self._clock()
+        sim = self.start_ns + int((now - self._wall_start) * self.speed * NS_PER_S)
+        return min(sim, int(now * NS_PER_S)) if self._anchored else sim
 
     def poll(self) -> list[Reading]:
         """The readings due since the last poll, up to and including now."""

@@ -167,8 +167,10 @@ def _mount_services() -> None:
     from benchmarks.cli import app as bench_app
     from gateway.cli import app as gateway_app
     from ingest.cli import app as ingest_app
+    from simulators.cli import simulate
 
     app.add_typer(gateway_app, name="gateway")
+    app.command("simulate")(simulate)
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(bench_app, name="bench")
 

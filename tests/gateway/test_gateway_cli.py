@@ -20,9 +20,9 @@ from tests.conftest import SMALL_FACILITY
 from tests.gateway.harness import Observer
 from vigil.contract import GatewayState
 from vigil.infra.local import LocalServices
+from vigil.registry import Registry
 
 REPO = Path(__file__).resolve().parents[2]
-STAND_IN = Path(__file__).parent / "testdata"  # holds a stand-in `simulators` package
 
 
 @pytest.fixture
@@ -66,12 +66,13 @@ def test_help_lists_the_options() -> None:
 def gateway_process(services: LocalServices, settings_file: Path) -> Iterator[subprocess.Popen[bytes]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
     env |= {
-        "PYTHONPATH": os.pathsep.join([str(STAND_IN), str(REPO)]),
+        "PYTHONPATH": str(REPO),
         "VIGIL_MQTT_URL": services.settings.mqtt_endpoint("gw-a").url(with_password=True),
         "VIGIL_GATEWAY_BATCH_MAX_AGE_S": "0.2",
     }
-    argv = [sys.executable, "-c", "from gateway.cli import app; app()", "run", "--gateway", "gw-a", "--config", str(settings_file)]
-    # Not run from the repository, where `-c` would find the real simulators first.
+    # The real simulators, ten minutes a second: a reading per sensor every 0.1 s.
+    argv = [sys.executable, "-c", "from gateway.cli import app; app()", "run", "--gateway", "gw-a", "--speed", "600",
+            "--config", str(settings_file)]
     with (settings_file.parent / "gateway.log").open("wb") as log:
         proc = subprocess.Popen(argv, env=env, cwd=settings_file.parent, stdout=log, stderr=subprocess.STDOUT)
     yield proc
@@ -110,5 +111,27 @@ def test_killed_gateway_process_is_announced_offline_by_its_last_will(
         gateway_process.kill()
         gateway_process.wait(10)
         assert observer.wait_until(lambda: any(s.state is GatewayState.OFFLINE for s in observer.statuses("gw-a", since)), 10)
+    finally:
+        observer.close()
+
+
+@pytest.mark.integration
+def test_fault_injected_with_vigil_simulate_reaches_the_running_gateway(
+        services: LocalServices, gateway_process: subprocess.Popen[bytes], settings_file: Path, small_registry: Registry) -> None:
+    from simulators.control import FaultCommand, fitting_asset, issue
+
+    observer = Observer(services.settings.mqtt_endpoint("operator"), f"test-gw-cli-{uuid.uuid4().hex[:8]}").start()
+    try:
+        assert observer.wait_until(lambda: len(observer.readings("gw-a")) >= 2, 15), log_of(settings_file)
+        asset = fitting_asset(small_registry, "blood-fridge-door-left-open")
+        assert asset == "bb-fridge-1"
+        since = observer.mark()
+        issue(settings_file.parent / "state", FaultCommand("inject", "blood-fridge-door-left-open", asset))
+
+        def door_open() -> bool:
+            return any(r.sensor == "bb-fridge-1-temp" and r.metric == "door_open" and r.value is True
+                       for msg in observer.readings("gw-a", since) for r in msg.readings)
+
+        assert observer.wait_until(door_open, 15), log_of(settings_file)
     finally:
         observer.close()

@@ -86,3 +86,15 @@ def test_a_clock_that_steps_back_yields_nothing_until_it_catches_up(small_facili
     assert source.poll()
     clock.now -= 60.0
     assert source.poll() == []
+
+
+def test_accelerated_run_starts_in_the_past_and_never_runs_ahead_of_the_clock(small_facility: Registry) -> None:
+    clock = FakeClock()
+    source = SimulatedSource(small_facility, "gw-a", seed=1, speed=60.0, clock=clock, catch_up_s=600)
+    wall_ns = int(clock.now * 1e9)
+    assert source.now_ns() == wall_ns - 59 * 600 * 10**9  # 59 ten-minutes behind: caught up after ten wall minutes
+    clock.now += 300
+    assert source.now_ns() < int(clock.now * 1e9)
+    clock.now += 600  # past the catch-up: real time from here on
+    assert source.now_ns() == int(clock.now * 1e9)
+    assert all(r.ts_ns <= int(clock.now * 1e9) for r in source.poll())
