@@ -6,7 +6,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	.venv/bin/vigil run
+	.venv/bin/vigil run $(ARGS)
 
 test: setup
 	.venv/bin/python -m pytest
