@@ -37,7 +37,8 @@ FRIDGE_PROBE_STUCK = Scenario(
     profiles=COLD_CHAIN,
     fault="stuck",
     params={"metric": "temperature"},
-    trips=(Trip("temperature", Breach.FLATLINE, minutes(30)),),
+    # The stuck rule waits 2 h of an exactly flat value (a working fridge never holds still that long).
+    trips=(Trip("temperature", Breach.FLATLINE, hours(2) + minutes(2)),),
 )
 
 BLOOD_FRIDGE_DOOR_LEFT_OPEN = Scenario(
