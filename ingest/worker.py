@@ -38,12 +38,13 @@ from pydantic import BaseModel, Field
 
 from ingest.deadletter import DeadLetter
 from ingest.influx import InfluxWriter, WriteError
-from ingest.points import PointWriter, TimeWindow
+from ingest.points import PointWriter
 from ingest.sequence import SequenceLedger
 from ingest.triage import triage
 from vigil.contract import TOPIC_PREFIX
 from vigil.registry import Registry
 from vigil.settings import InfluxEndpoint, MqttEndpoint
+from vigil.validation import TimeWindow
 
 log = logging.getLogger("vigil.ingest")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.points import PointWriter, TimeWindow
+from ingest.points import PointWriter
 from vigil.contract import ContractError, Reading, ReadingsMessage, Reason, TopicAddress
 from vigil.registry import Registry
+from vigil.validation import TimeWindow
 
 NOW = 1_795_392_000 * 10**9
 TOPIC_A = TopicAddress("north", "gw-a", "readings")
