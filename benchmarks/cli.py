@@ -17,8 +17,9 @@ def ingest(
     repeats: Annotated[int, typer.Option(min=1, help="runs per workload; medians are reported")] = 3,
     gzip: Annotated[bool, typer.Option(help="ingest with gzip write bodies")] = False,
     facility: Annotated[Path, typer.Option(help="facility config whose gateways publish")] = Path("examples/hospital.yaml"),
+    workers: Annotated[int, typer.Option(min=1, help="ingest worker processes")] = 1,
 ) -> None:
     """End-to-end ingest readings/s and CPU per million readings, against the raw-write ceiling."""
     from benchmarks.ingest import run
 
-    run(readings=readings, single_messages=single_messages, repeats=repeats, gzip=gzip, facility=facility)
+    run(readings=readings, single_messages=single_messages, repeats=repeats, gzip=gzip, facility=facility, workers=workers)

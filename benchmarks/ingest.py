@@ -91,12 +91,26 @@ def ceiling(local: LocalServices, registry: Registry, readings: dict[str, list[R
     return len(lines) / elapsed
 
 
-def _written(metrics_url: str) -> float:
-    with urllib.request.urlopen(metrics_url, timeout=5) as resp:
-        for line in resp.read().decode().splitlines():
-            if line.startswith("vigil_ingest_readings_written_total "):
-                return float(line.split()[1])
-    return 0.0
+def _written(metrics_urls: list[str]) -> float:
+    """Readings written, summed over the workers' /metrics."""
+    total = 0.0
+    for url in metrics_urls:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            for line in resp.read().decode().splitlines():
+                if line.startswith("vigil_ingest_readings_written_total "):
+                    total += float(line.split()[1])
+    return total
+
+
+def _cpu_s(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
 
 
 def _count(local: LocalServices, start_ns: int, stop_ns: int) -> int:
@@ -134,7 +148,7 @@ def publish_with_mosquitto_pub(local: LocalServices, payloads: list[tuple[str, s
     return procs
 
 
-def end_to_end(local: LocalServices, registry: Registry, workload: Workload, start_ns: int, gzip: bool) -> Figures:
+def end_to_end(local: LocalServices, registry: Registry, workload: Workload, start_ns: int, gzip: bool, workers: int = 1) -> Figures:
     readings = synthetic_readings(registry, workload.readings, start_ns)
     payloads: list[tuple[str, str, bytes]] = []
     seq = {gw: 0 for gw in registry.gateways}
@@ -147,9 +161,9 @@ def end_to_end(local: LocalServices, registry: Registry, workload: Workload, sta
     metrics_port = free_port()
     env = {**os.environ, "VIGIL_STATE_DIR": str(local.state_dir), "VIGIL_FACILITY": str(local.settings.facility),
            "VIGIL_LOG_LEVEL": "WARNING"}
-    argv = [sys.executable, "-m", "vigil.cli", "ingest", "run", "--metrics-port", str(metrics_port)] + (["--gzip"] if gzip else [])
-    proc = subprocess.Popen(argv, env=env)
-    metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    argv = [sys.executable, "-m", "vigil.cli", "ingest", "run", "--workers", str(workers), "--metrics-port", str(metrics_port)]
+    proc = subprocess.Popen(argv + (["--gzip"] if gzip else []), env=env)
+    metrics_url = [f"http://127.0.0.1:{metrics_port + i}/metrics" for i in range(workers)]
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -161,28 +175,29 @@ def end_to_end(local: LocalServices, registry: Registry, workload: Workload, sta
                     raise RuntimeError("the ingest process did not start") from None
                 time.sleep(0.2)
         time.sleep(1.0)  # let it subscribe
-        ps = psutil.Process(proc.pid)
-        cpu0 = ps.cpu_times()
-        peak_rss = ps.memory_info().rss
+        parent = psutil.Process(proc.pid)
+        ps = [parent, *parent.children(recursive=True)]
+        cpu0 = _cpu_s(ps)
+        peak_rss = sum(p.memory_info().rss for p in ps)
 
         started = time.perf_counter()
         publishers = publish_with_mosquitto_pub(local, payloads, Path(local.state_dir) / "bench-publishers")
         while True:
             written = _written(metrics_url)
-            peak_rss = max(peak_rss, ps.memory_info().rss)
+            peak_rss = max(peak_rss, sum(p.memory_info().rss for p in ps if p.is_running()))
             if written >= workload.readings:
                 break
             if time.perf_counter() - started > 600:
                 raise RuntimeError(f"only {written:.0f} of {workload.readings} readings written after 600 s")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        cpu1 = ps.cpu_times()
+        cpu1 = _cpu_s(ps)
         for pub in publishers:
             pub.wait(30)
     finally:
         proc.terminate()
         proc.wait(30)
-    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    cpu = cpu1 - cpu0
     stop_ns = start_ns + (workload.readings // max(1, sum(len(s.metrics) for s in registry.sensors.values())) + 2) * 1_000_000
     exact = _count(local, start_ns, stop_ns) == workload.readings
     return Figures(workload.name, workload.readings, len(payloads), elapsed, workload.readings / elapsed,
@@ -190,7 +205,7 @@ def end_to_end(local: LocalServices, registry: Registry, workload: Workload, sta
 
 
 def run(readings: int = 1_000_000, single_messages: int = 200_000, repeats: int = 3, gzip: bool = False,
-        facility: Path = Path("examples/hospital.yaml")) -> None:
+        facility: Path = Path("examples/hospital.yaml"), workers: int = 1) -> None:
     registry = load_registry(facility)
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
         settings = Settings(state_dir=Path(tmp), facility=facility.resolve(), mqtt_port=free_port(), influx_port=free_port())
@@ -212,10 +227,10 @@ def run(readings: int = 1_000_000, single_messages: int = 200_000, repeats: int 
                 runs = []
                 for r in range(repeats):
                     start = base + (w_index * repeats + r) * 1800 * 10**9
-                    runs.append(end_to_end(local, registry, workload, start, gzip))
+                    runs.append(end_to_end(local, registry, workload, start, gzip, workers))
                 med = statistics.median(f.readings_per_s for f in runs)
                 cpu = statistics.median(f.cpu_s_per_million for f in runs)
-                print(f"end to end, {workload.name}: {med:,.0f} readings/s ({med / workload.per_message:,.0f} messages/s), "
+                print(f"end to end, {workers} worker(s), {workload.name}: {med:,.0f} readings/s ({med / workload.per_message:,.0f} messages/s), "
                       f"spread {min(f.readings_per_s for f in runs):,.0f}-{max(f.readings_per_s for f in runs):,.0f}; "
                       f"ingest CPU {cpu:.1f} s per million readings; peak RSS {max(f.peak_rss_mb for f in runs):.0f} MB; "
                       f"ratio to ceiling {med / raw:.0%}; exactly N points: {all(f.exact for f in runs)}")
