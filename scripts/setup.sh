@@ -15,6 +15,14 @@ if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mosquitto mosquitto-clients >/dev/null
 fi
 
+# --- PostgreSQL (Debian package): the alert store's tests run on it too ------
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${VIGIL_TEST_POSTGRES_URL:-}" ]; then
+  say "installing postgresql from Debian's packages (for the alert store's tests)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+
 # --- Python virtual environment --------------------------------------------
 PY="${PYTHON:-python3}"
 stamp=".venv/.vigil-installed"

@@ -19,7 +19,7 @@ DATA = Path(__file__).parent / "data"
 SMALL_FACILITY = DATA / "small-facility.yaml"
 
 # A developer's own VIGIL_* exports must not point the tests at their services.
-for _name in [n for n in os.environ if n.startswith("VIGIL_") and n not in ("VIGIL_CACHE_DIR", "VIGIL_INFLUXD")]:
+for _name in [n for n in os.environ if n.startswith("VIGIL_") and n not in ("VIGIL_CACHE_DIR", "VIGIL_INFLUXD", "VIGIL_TEST_POSTGRES_URL")]:
     del os.environ[_name]
 
 

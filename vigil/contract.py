@@ -257,7 +257,7 @@ class GatewayStatus:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. backlog, dropped
 
 
-def decode_status(payload: bytes | str) -> GatewayStatus:
+def decode_status(payload: bytes | bytearray | str) -> GatewayStatus:
     obj = _loads(payload)
     if not isinstance(obj, dict):
         raise ContractError(Reason.NOT_AN_OBJECT, "a status message must be a JSON object")

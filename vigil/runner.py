@@ -29,7 +29,10 @@ def platform_processes(local: LocalServices, speed: float = 1.0, seed: int = 1) 
     """The platform's own processes: ingest, and one gateway per gateway of
     the facility fed by the simulators. Services join as they are built."""
     vigil = [sys.executable, "-m", "vigil.cli"]
-    procs = [PlatformProcess("ingest", [*vigil, "ingest", "run", "--metrics-port", "9464"])]
+    procs = [
+        PlatformProcess("ingest", [*vigil, "ingest", "run", "--metrics-port", "9464"]),
+        PlatformProcess("alerts", [*vigil, "alerts", "run", "--metrics-port", "9470"]),
+    ]
     for gw in sorted(local.registry.gateways):
         procs.append(PlatformProcess(f"gateway {gw}", [*vigil, "gateway", "run", "--gateway", gw, "--speed", str(speed), "--seed", str(seed)]))
     return procs
@@ -66,8 +69,10 @@ def run_platform(settings: Settings, registry: Registry, speed: float = 1.0, see
         log = (logs / f"{proc.name.replace(' ', '-')}.log").open("ab")
         children.append((proc, subprocess.Popen(proc.argv, env={**base_env, **proc.env}, stdout=log, stderr=subprocess.STDOUT,
                                                  stdin=subprocess.DEVNULL)))
-    print(f"started {len(children)} processes (ingest, {len(registry.gateways)} gateways on simulated sensors at speed {speed:g}); logs in {logs}")
-    print("ingest metrics: http://127.0.0.1:9464/metrics")
+    print(f"started {len(children)} processes (ingest, alerts, {len(registry.gateways)} gateways on simulated sensors "
+          f"at speed {speed:g}); logs in {logs}")
+    print("metrics: ingest http://127.0.0.1:9464/metrics, alerts http://127.0.0.1:9470/metrics")
+    print("alerts: .venv/bin/vigil alerts list    work orders: .venv/bin/vigil orders list")
     print("running; press Ctrl-C to stop", flush=True)
     try:
         while not stop.wait(1.0):

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     influx_bucket: str = "readings"
     database_url: SecretStr | None = None
 
+    # Alerts: who is paged (the `oncall:` section of this YAML file; none: alerts
+    # are recorded and shown, nobody is paged) and where the console is.
+    oncall: Path | None = None
+    console_url: str = "http://127.0.0.1:8080"
+
     @classmethod
     def settings_customise_sources(
         cls,

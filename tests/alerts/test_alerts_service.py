@@ -1,0 +1,158 @@
+"""`vigil alerts run` end to end: readings published by a gateway to the real
+broker, judged by the rules engine, recorded in the alert store (SQLite), and
+the on-call person emailed through a real local SMTP server."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from alerts.notify import Dispatcher
+from alerts.notify.contact_points import notifiers_for
+from alerts.oncall import parse_oncall_config
+from alerts.service import AlertsService
+from alerts.sink import StoreSink
+from alerts.store import AlertStore, open_store
+from tests.alerts.notify.notify_kit import SmtpSink
+from tests.support.mqtt import MqttTestClient, publish_all
+from vigil.contract import Reading, encode_readings, readings_topic
+from vigil.infra.local import LocalServices
+from vigil.registry import Registry
+
+pytestmark = pytest.mark.integration
+
+RULE = "vac-fridge-1-temp/temperature/threshold"  # vaccine fridge 1: high limit 7.5 °C (override), alarm delay 15 min
+MIN = 60 * 10**9
+
+
+@dataclass
+class Running:
+    service: AlertsService
+    stop: threading.Event
+    thread: threading.Thread
+    sink: StoreSink
+
+    def halt(self) -> None:
+        self.stop.set()
+        self.thread.join(30)
+        self.sink.join()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path, small_registry: Registry, smtp: SmtpSink) -> Iterator[AlertStore]:
+    oncall = parse_oncall_config({
+        "contact_points": {"duty-mail": smtp.url("duty@hospital.test")},
+        "people": {"duty": {"name": "Duty Engineer", "contact_points": ["duty-mail"]}},
+        "escalation_policies": {"page": {"tiers": [{"notify": [{"person": "duty"}], "escalate_after_minutes": 15}], "repeat": 0}},
+        "default_policy": "page",
+    })
+    store = open_store(f"sqlite:///{tmp_path / 'alerts.db'}", registry=small_registry, oncall=oncall, console_url="http://console.test")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def start_service(services: LocalServices, small_registry: Registry, store: AlertStore) -> Iterator[Callable[[], Running]]:
+    client_id = f"test-alerts-{uuid.uuid4().hex[:8]}"
+    running: list[Running] = []
+
+    def start() -> Running:
+        sink = StoreSink(store, Dispatcher(store, notifiers_for(store.oncall.contact_points)), deliver_every_s=0.5)
+        service = AlertsService(small_registry, services.settings.mqtt_endpoint("alerts"), sink, client_id=client_id,
+                                snapshot_every_s=0.5)
+        stop = threading.Event()
+        sink.start(stop)
+        thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+        thread.start()
+        assert service.subscribed.wait(10)
+        r = Running(service, stop, thread, sink)
+        running.append(r)
+        return r
+
+    yield start
+    for r in running:
+        r.halt()
+    # End the persistent session so the broker stops keeping messages for it.
+    ep = services.settings.mqtt_endpoint("alerts")
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311, clean_session=True)
+    c.username_pw_set(ep.username, ep.password.get_secret_value() if ep.password else None)
+    c.connect(ep.host, ep.port)
+    c.loop_start()
+    c.disconnect()
+    c.loop_stop()
+
+
+def publish_temperatures(services: LocalServices, start_ns: int, values: list[float], seq0: int) -> None:
+    """One reading a minute from vaccine fridge 1, as gateway gw-a."""
+    client = MqttTestClient(services.settings.mqtt_endpoint("gw-a"), client_id=f"test-gw-a-{uuid.uuid4().hex[:6]}")
+    client.connect()
+    msgs = [(readings_topic("north", "gw-a"),
+             encode_readings("gw-a", seq0 + i, time.time_ns(), [Reading("vac-fridge-1-temp", "temperature", v, start_ns + i * MIN)]))
+            for i, v in enumerate(values)]
+    publish_all(client, msgs)
+    client.close()
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return check()
+
+
+def alert_state(store: AlertStore) -> str | None:
+    alerts = [a for a in store.list_alerts() if a.rule_id == RULE]
+    return str(alerts[0].state) if alerts else None
+
+
+def test_warm_vaccine_fridge_fires_after_its_delay_and_pages_on_call_by_email(
+        services: LocalServices, store: AlertStore, smtp: SmtpSink, start_service: Callable[[], Running]) -> None:
+    start_service()
+    t0 = time.time_ns() - 40 * MIN
+    publish_temperatures(services, t0, [4.0, 4.2] + [12.0] * 10, seq0=1000)  # 10 minutes out: pending only
+    assert wait_until(lambda: alert_state(store) == "pending")
+    publish_temperatures(services, t0 + 12 * MIN, [12.0] * 8, seq0=1100)  # past the 15-minute delay
+    assert wait_until(lambda: alert_state(store) == "firing")
+    assert wait_until(lambda: len(smtp.to("duty@hospital.test")) >= 1)
+    mail = smtp.to("duty@hospital.test")[0].message
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Vaccine fridge 1" in text and "7.5" in text and "12" in text
+    assert "ack" in text.lower()
+
+
+def test_restart_in_the_middle_of_the_alarm_delay_fires_on_time_and_pages_once(
+        services: LocalServices, store: AlertStore, smtp: SmtpSink, start_service: Callable[[], Running]) -> None:
+    first = start_service()
+    t0 = time.time_ns() - 50 * MIN
+    publish_temperatures(services, t0, [12.0] * 10, seq0=2000)  # 10 of the 15 minutes
+    assert wait_until(lambda: alert_state(store) == "pending")
+    first.halt()
+    second = start_service()  # the same session and store: continues where it was
+    publish_temperatures(services, t0 + 10 * MIN, [12.0] * 4, seq0=2100)  # 14 minutes: still pending
+    time.sleep(2)
+    assert alert_state(store) == "pending", "the delay restarted from zero or fired early"
+    publish_temperatures(services, t0 + 14 * MIN, [12.0] * 3, seq0=2200)  # 16 minutes: fires
+    assert wait_until(lambda: alert_state(store) == "firing")
+    assert wait_until(lambda: len(smtp.to("duty@hospital.test")) == 1)
+    second.halt()
+    start_service()  # another restart while firing: nobody is paged again
+    time.sleep(3)
+    assert len(smtp.to("duty@hospital.test")) == 1
+    assert len([a for a in store.list_alerts() if a.rule_id == RULE]) == 1
