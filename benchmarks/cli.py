@@ -23,3 +23,14 @@ def ingest(
     from benchmarks.ingest import run
 
     run(readings=readings, single_messages=single_messages, repeats=repeats, gzip=gzip, facility=facility, workers=workers)
+
+
+@app.command("alerts")
+def alerts(
+    rate: Annotated[int, typer.Option(help="background readings per second")] = 10_000,
+    probes: Annotated[int, typer.Option(min=1, max=100, help="excursions to time (one a second)")] = 60,
+) -> None:
+    """Latency from publish to alert recorded and to notification delivered, under load."""
+    from benchmarks.alerts import run
+
+    run(rate=rate, probes=probes)
