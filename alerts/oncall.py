@@ -57,21 +57,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from vigil.profiles import Severity
-from vigil.registry import ConfigError, ConfigProblem
-
-
-def _known_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as 'Asia/Shanghai')") from None
-    return name
+from vigil.registry import ConfigError, ConfigProblem, known_timezone, line_of
 
 
 class _Model(BaseModel):
@@ -121,7 +113,7 @@ class Override(_Model):
 class Schedule(_Model):
     """A rotation of people handing over at a fixed local time."""
 
-    timezone: Annotated[str, AfterValidator(_known_timezone)] = "UTC"
+    timezone: Annotated[str, AfterValidator(known_timezone)] = "UTC"
     handover: time = time(8, 0)
     shift_days: int = Field(default=1, ge=1)
     start: date
@@ -288,21 +280,6 @@ class OnCallConfig(_Model):
         return list(out.values())
 
 
-def _line_of(node: yaml.Node | None, path: Sequence[int | str]) -> int | None:
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            return line
-        if node is None:
-            return line
-        line = node.start_mark.line + 1
-    return line
-
-
 def parse_oncall_config(data: Any, file: str = "<oncall>", node: yaml.Node | None = None) -> OnCallConfig:
     """Validate an `oncall:` mapping; raise ConfigError naming every problem."""
     try:
@@ -313,7 +290,7 @@ def parse_oncall_config(data: Any, file: str = "<oncall>", node: yaml.Node | Non
             loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after["))]
             path = ".".join(str(p) for p in loc)
             message = "unknown field (check the spelling)" if err["type"] == "extra_forbidden" else str(err["msg"])
-            problems.append(ConfigProblem(file, path, message.removeprefix("Value error, "), _line_of(node, loc)))
+            problems.append(ConfigProblem(file, path, message.removeprefix("Value error, "), line_of(node, loc)))
         raise ConfigError(problems) from None
 
 

@@ -28,7 +28,8 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
-def _known_timezone(name: str) -> str:
+def known_timezone(name: str) -> str:
+    """`name` if it is an IANA time zone; a ValueError a person understands if not."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -88,7 +89,7 @@ class GatewayConfig(_Node):
 class SiteConfig(_Node):
     id: Id
     name: str
-    timezone: Annotated[str, AfterValidator(_known_timezone)] = "UTC"
+    timezone: Annotated[str, AfterValidator(known_timezone)] = "UTC"
     gateways: list[GatewayConfig] = []
     buildings: list[BuildingConfig] = []
 
@@ -207,7 +208,7 @@ def _format_path(loc: Sequence[int | str]) -> str:
     return out
 
 
-def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
+def line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     """The 1-based line of the YAML node at `loc`, or of its nearest parent."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
@@ -372,10 +373,10 @@ def parse_registry(text: str, file: str = "<string>") -> Registry:
         problems = []
         for err in exc.errors():
             loc = _loc_without_model_names(err["loc"])
-            problems.append(ConfigProblem(file, _format_path(loc), _pydantic_message(err), _line_of(node, loc)))
+            problems.append(ConfigProblem(file, _format_path(loc), _pydantic_message(err), line_of(node, loc)))
         raise ConfigError(problems) from None
     problems = [
-        ConfigProblem(file, _format_path(loc), msg, _line_of(node, loc)) for loc, msg in _cross_reference_problems(cfg)
+        ConfigProblem(file, _format_path(loc), msg, line_of(node, loc)) for loc, msg in _cross_reference_problems(cfg)
     ]
     if problems:
         raise ConfigError(problems)
@@ -396,5 +397,5 @@ def load_registry(path: Path | str) -> Registry:
 
 __all__ = [
     "ID_PATTERN", "ConfigError", "ConfigProblem", "FacilityConfig", "Gateway", "Registry", "Sensor",
-    "build_registry", "load_registry", "parse_registry",
+    "build_registry", "known_timezone", "line_of", "load_registry", "parse_registry",
 ]
