@@ -122,6 +122,10 @@ def _sensor_rules(registry: Registry, sensor: Sensor, timezone: str) -> list[Rul
         gate, work_order, source = None, None, limits.source
         if kind is SensorKind.UV_LAMP and metric == "intensity":
             gate, work_order = _lamp_gate(registry, sensor), d.UV_REPLACE_WORK_ORDER
+        elif kind is SensorKind.COLD_CHAIN and metric == "temperature":
+            work_order = d.FRIDGE_SERVICE_WORK_ORDER  # out of its band: a technician looks at it
+        elif kind is SensorKind.WATER_METER and metric == "flow":
+            work_order = d.LEAK_WORK_ORDER  # a burst
         params = ThresholdParams(
             low=limits.effective_low, high=limits.effective_high, alarm_when=limits.alarm_when, delay=limits.delay,
             clear_band=limits.clear_band, gate=gate,
@@ -140,7 +144,7 @@ def _sensor_rules(registry: Registry, sensor: Sensor, timezone: str) -> list[Rul
         rules.append(
             _rule(sensor, "flow", RuleKind.NIGHT_FLOW, Severity.WARNING,
                   f"flow never zero {d.NIGHT_START_HOUR:02d}:00-{d.NIGHT_END_HOUR:02d}:00 local time", d.NIGHT_FLOW_SOURCE,
-                  params_n, hold=_NONE)
+                  params_n, hold=_NONE, work_order=d.LEAK_WORK_ORDER)
         )  # fmt: skip
     elif kind is SensorKind.UV_LAMP:
         rules.extend(_uv_rules(registry, sensor))

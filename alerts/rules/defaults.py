@@ -171,6 +171,8 @@ COUNTER_RATE_OF: dict[SensorKind, tuple[str, str]] = {
 
 UV_WARM_UP = timedelta(minutes=5)  # WS/T 367-2012: measure after 5 min warm-up
 UV_REPLACE_WORK_ORDER = "replace_uv_lamp"
+LEAK_WORK_ORDER = "inspect_leak"  # night flow that never stops, or a burst
+FRIDGE_SERVICE_WORK_ORDER = "service_fridge"  # a cold-chain unit out of its band
 UV_PLANNED_WORK_ORDER = "planned_uv_lamp_replacement"
 UV_PREDICT_HORIZON = timedelta(days=30)  # order a lamp when the crossing is this close
 UV_PREDICT_CLEAR_HORIZON = timedelta(days=45)  # hysteresis: the prediction jitters

@@ -182,3 +182,15 @@ def test_a_register_that_stops_in_an_outage_is_not_stalled(small: Registry) -> N
         ts = START_NS + m * MIN
         items += [Reading(meter, "energy", 1000.0, ts), Reading(meter, "power", 0.0, ts)]
     assert not transitions(feed(engine_for(small), items), f"{meter}/energy/counter_stalled")
+
+
+def test_rules_that_need_a_technician_name_the_work_order() -> None:
+    from alerts.rules import build_rules
+    from vigil.registry import load_registry
+
+    book = build_rules(load_registry("tests/data/small-facility.yaml"))
+    orders = {(r.sensor, r.metric, r.kind.value): r.work_order for r in book.rules}
+    assert orders[("water-main-m", "flow", "night_flow")] == "inspect_leak"
+    assert orders[("water-main-m", "flow", "threshold")] == "inspect_leak"
+    assert orders[("bb-fridge-1-temp", "temperature", "threshold")] == "service_fridge"
+    assert orders[("uv-or-1-s", "intensity", "threshold")] == "replace_uv_lamp"

@@ -34,7 +34,7 @@ def test_a_transition_says_what_and_where(small: Registry) -> None:
     said = feed(engine, readings(FRIDGE, "temperature", [5.0] + [8.4] * 16))
     (fired,) = transitions(said, RULE, AlertState.FIRING)
     assert fired.summary == (
-        "Vaccine fridge 1 temperature above 7.5 °C for 15 min: now 8.4 °C (Blood Bank, Basement, Main Building)"
+        "Vaccine fridge 1 temperature above 7.5 °C for 15 min: now 8.4 °C: service fridge (Blood Bank, Basement, Main Building)"
     )
     assert fired.details["room_name"] == "Blood Bank" and fired.details["building_name"] == "Main Building"
     assert fired.details["floor_name"] == "Basement" and fired.details["department"] == "Transfusion"
