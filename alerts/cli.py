@@ -218,3 +218,67 @@ def close_order(order_id: Annotated[int, typer.Argument()], by: Annotated[str, t
                 note: Annotated[str | None, typer.Option(help="verification")] = None, config: ConfigOption = None) -> None:
     """Close a resolved work order after verification."""
     _order_action(config, "close", order_id, by, note)
+
+
+@app.command("silence")
+def silence(
+    by: Annotated[str, typer.Option(help="who silences")],
+    reason: Annotated[str, typer.Option(help="why, e.g. 'compressor replaced, WO #12'")],
+    hours: Annotated[float, typer.Option(min=0.01, help="how long")] = 2.0,
+    asset: Annotated[str | None, typer.Option()] = None,
+    sensor: Annotated[str | None, typer.Option()] = None,
+    building: Annotated[str | None, typer.Option()] = None,
+    rule: Annotated[str | None, typer.Option(help="rule id")] = None,
+    maintenance: Annotated[bool, typer.Option("--maintenance", help="a maintenance window rather than a silence")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Page nobody for matching alerts for a while; they are still recorded."""
+    from datetime import timedelta
+
+    from vigil.cli import fail
+
+    if not any((asset, sensor, building, rule)):
+        fail("name what to silence: --asset, --sensor, --building or --rule", 2)
+    _, store = _open(config, with_oncall=False)
+    try:
+        s = store.add_silence(created_by=by, reason=reason, duration=timedelta(hours=hours), asset=asset, sensor=sensor,
+                              building=building, rule_id=rule, kind="maintenance" if maintenance else "silence")
+    except ValueError as exc:
+        fail(str(exc), 2)
+    finally:
+        store.close()
+    typer.echo(f"{s.kind} #{s.id} until {s.ends_at.isoformat()}")
+
+
+@app.command("silences")
+def silences(as_json: Annotated[bool, typer.Option("--json")] = False, config: ConfigOption = None) -> None:
+    """Silences and maintenance windows in force now."""
+    _, store = _open(config, with_oncall=False)
+    try:
+        rows = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(s).items()}
+                for s in store.list_silences(active_at=datetime.now(UTC))]
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        target = ", ".join(f"{k}={r[k]}" for k in ("asset", "sensor", "building", "rule_id") if r.get(k))
+        typer.echo(f"#{r['id']:<4} {r['kind']:11} until {r['ends_at']}  {target}  ({r['created_by']}: {r['reason']})")
+    if not rows:
+        typer.echo("no silences in force")
+
+
+@app.command("unsilence")
+def unsilence(silence_id: Annotated[int, typer.Argument()], by: Annotated[str, typer.Option()], config: ConfigOption = None) -> None:
+    """End a silence or maintenance window now."""
+    from vigil.cli import fail
+
+    _, store = _open(config, with_oncall=False)
+    try:
+        s = store.expire_silence(silence_id, by)
+    except (LookupError, ValueError) as exc:
+        fail(str(exc) or f"no silence #{silence_id}", 1)
+    finally:
+        store.close()
+    typer.echo(f"{s.kind} #{s.id} ended")
