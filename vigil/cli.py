@@ -167,12 +167,14 @@ def _mount_services() -> None:
     from alerts.cli import app as alerts_app
     from alerts.cli import orders_app
     from benchmarks.cli import app as bench_app
+    from dashboards.cli import app as dashboards_app
     from gateway.cli import app as gateway_app
     from ingest.cli import app as ingest_app
     from simulators.cli import simulate
 
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(orders_app, name="orders")
+    app.add_typer(dashboards_app, name="dashboards")
     app.add_typer(gateway_app, name="gateway")
     app.command("simulate")(simulate)
     app.add_typer(ingest_app, name="ingest")

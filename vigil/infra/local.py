@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vigil.infra.downsampling import ensure_downsampling_tasks
 from vigil.infra.influxdb import InfluxDB, onboard, server_healthy
 from vigil.infra.mosquitto import SERVICE_READS, Mosquitto
 from vigil.infra.process import port_open
@@ -99,6 +100,8 @@ class LocalServices:
                              ingest_token=tokens.get("ingest"), reader_token=tokens.get("reader"))
             tokens.update(ingest=result.ingest_token, reader=result.reader_token)
             influx.update(url=server.url, org=result.org, bucket=result.bucket)
+            # Raw readings are kept 30 days; 1-minute and 1-hour aggregates two years.
+            influx["downsampling"] = ensure_downsampling_tasks(server.url, tokens["operator"], result.org)
         self._save_state(state)
         return self.status()
 

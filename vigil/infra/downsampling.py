@@ -1,0 +1,136 @@
+"""Downsampling of raw readings into the two-year buckets, by InfluxDB tasks.
+
+`readings` (raw, 30 days) -> `readings_1m` every minute -> `readings_1h` every
+hour. A downsampled point keeps the measurement and tags of its series; its
+fields are the metrics, with one more tag, `stat`: `min`, `mean` and `max`
+for gauges and booleans (as 0/1: `door_open` with `stat=mean` is the
+fraction of samples the door was open), and `increase` for counters (energy,
+volume, burn hours: the sum of the counter's rises, a reset not counted). A point's time is the *end*
+of its window, as `aggregateWindow` stamps it.
+
+Each run recomputes a few windows back (5 minutes, 2 hours), so readings a
+gateway delivers late still land; rewriting a window writes the same points
+again, which InfluxDB overwrites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from influxdb_client import InfluxDBClient
+from influxdb_client.domain.task_create_request import TaskCreateRequest
+from influxdb_client.domain.task_update_request import TaskUpdateRequest
+
+from vigil.kinds import METRICS, ValueType
+
+RAW, MINUTE, HOUR = "readings", "readings_1m", "readings_1h"
+COUNTERS = tuple(sorted({m.name for metrics in METRICS.values() for m in metrics.values() if m.counter}))
+BOOLEANS = tuple(sorted({m.name for metrics in METRICS.values() for m in metrics.values() if m.value_type is ValueType.BOOL}))
+# How far back the previous counter reading is looked for: longer than the slowest sensor's interval.
+COUNTER_LOOKBACK = "15m"
+
+
+TAGS = ("site", "building", "floor", "room", "asset", "sensor", "gateway")
+
+
+def _write(stream: str, stat: str, bucket: str) -> str:
+    # Separate pipelines, not a union: union of differently shaped tables is slow in Flux.
+    tags = ", ".join(f'"{t}"' for t in (*TAGS, "stat"))
+    return (f'{stream}\n  |> set(key: "stat", value: "{stat}")\n  |> to(bucket: "{bucket}", tagColumns: [{tags}])\n'
+            f'  |> group()\n  |> count()\n  |> yield(name: "{stream.split()[0]}_{stat}")\n')
+
+
+def minute_flux(start: str, stop: str) -> str:
+    """Flux that downsamples raw readings in [start, stop) into 1-minute windows
+    (written to the organisation the query or task runs in)."""
+    counters, booleans = "|".join(COUNTERS), "|".join(BOOLEANS)
+    # Numbers go straight into aggregateWindow so InfluxDB aggregates in storage;
+    # booleans become 0/1 first; counters need the reading before the window.
+    head = f'''import "date"
+start = {start}
+stop = {stop}
+numbers = from(bucket: "{RAW}")
+  |> range(start: start, stop: stop)
+  |> filter(fn: (r) => r._field !~ /^({counters}|{booleans})$/)
+flags = from(bucket: "{RAW}")
+  |> range(start: start, stop: stop)
+  |> filter(fn: (r) => r._field =~ /^({booleans})$/)
+  |> toFloat()
+counters = from(bucket: "{RAW}")
+  |> range(start: date.sub(d: {COUNTER_LOOKBACK}, from: start), stop: stop)
+  |> filter(fn: (r) => r._field =~ /^({counters})$/)
+  |> difference(nonNegative: true)
+  |> filter(fn: (r) => r._time >= start)
+'''
+    streams = [(f"{src} |> aggregateWindow(every: 1m, fn: {fn}, createEmpty: false)", fn)
+               for src in ("numbers", "flags") for fn in ("min", "mean", "max")]
+    streams.append(("counters |> aggregateWindow(every: 1m, fn: sum, createEmpty: false)", "increase"))
+    return head + "".join(_write(stream, stat, MINUTE) for stream, stat in streams)
+
+
+def hour_flux(start: str, stop: str) -> str:
+    """Flux that rolls the 1-minute points of [start, stop) up into 1-hour windows."""
+    # A 1-minute point is stamped at its window's end: shift it back a minute so
+    # it falls in the hour it describes.
+    head = f'''import "date"
+start = {start}
+stop = {stop}
+minutes = from(bucket: "{MINUTE}")
+  |> range(start: date.add(d: 1m, to: start), stop: date.add(d: 1m, to: stop))
+  |> timeShift(duration: -1m)
+'''
+    rollups = (("min", "min"), ("mean", "mean"), ("max", "max"), ("increase", "sum"))
+    return head + "".join(_write(f'minutes |> filter(fn: (r) => r.stat == "{stat}") '
+                                 f"|> aggregateWindow(every: 1h, fn: {fn}, createEmpty: false)", stat, HOUR)
+                          for stat, fn in rollups)
+
+
+@dataclass(frozen=True)
+class DownsamplingTask:
+    name: str
+    every: str
+    offset: str
+    recompute: str  # how many windows back each run rewrites
+    unit: str
+    description: str
+
+    def flux(self) -> str:
+        stop = f"date.truncate(t: now(), unit: {self.unit})"
+        start = f"date.sub(d: {self.recompute}, from: {stop})"
+        body = (minute_flux if self.unit == "1m" else hour_flux)(start, stop)
+        imports, _, rest = body.partition("\n" + "start = ")
+        # Flux wants the imports first, then the task options.
+        return f'{imports}\n\noption task = {{name: "{self.name}", every: {self.every}, offset: {self.offset}}}\n\nstart = {rest}'
+
+
+TASKS = (
+    DownsamplingTask("vigil-downsample-1m", "1m", "20s", "5m", "1m", f"{RAW} -> {MINUTE}: 1-minute min/mean/max, counter increases"),
+    DownsamplingTask("vigil-downsample-1h", "1h", "5m", "2h", "1h", f"{MINUTE} -> {HOUR}: 1-hour min/mean/max, counter increases"),
+)
+
+
+def ensure_downsampling_tasks(url: str, operator_token: str, org: str) -> list[str]:
+    """Create or update (by task name) the downsampling tasks in `org`.
+
+    Idempotent. Returns one line per task: its name and whether it was
+    created, updated or unchanged."""
+    report: list[str] = []
+    with InfluxDBClient(url=url, token=operator_token, org=org, timeout=30_000) as client:
+        org_id = next(o.id for o in client.organizations_api().find_organizations(org=org))
+        tasks_api = client.tasks_api()
+        for spec in TASKS:
+            flux = spec.flux()
+            existing = [t for t in tasks_api.find_tasks(name=spec.name, org_id=org_id) if t.name == spec.name]
+            if not existing:
+                tasks_api.create_task(task_create_request=TaskCreateRequest(  # type: ignore[no-untyped-call]
+                    org_id=org_id, flux=flux, status="active", description=spec.description))
+                report.append(f"{spec.name}: created")
+                continue
+            task = existing[0]
+            if task.flux == flux and task.status == "active" and (task.description or "") == spec.description:
+                report.append(f"{spec.name}: unchanged")
+                continue
+            tasks_api.update_task_request(task.id, TaskUpdateRequest(  # type: ignore[no-untyped-call]
+                flux=flux, status="active", description=spec.description))
+            report.append(f"{spec.name}: updated")
+    return report
