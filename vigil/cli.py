@@ -166,6 +166,8 @@ def services_env(
 def _mount_services() -> None:
     from alerts.cli import app as alerts_app
     from alerts.cli import orders_app
+    from api.cli import app as api_app
+    from api.cli import tokens_app
     from benchmarks.cli import app as bench_app
     from dashboards.cli import app as dashboards_app
     from gateway.cli import app as gateway_app
@@ -174,6 +176,8 @@ def _mount_services() -> None:
 
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(orders_app, name="orders")
+    app.add_typer(api_app, name="api")
+    app.add_typer(tokens_app, name="tokens")
     app.add_typer(dashboards_app, name="dashboards")
     app.add_typer(gateway_app, name="gateway")
     app.command("simulate")(simulate)

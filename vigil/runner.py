@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -32,10 +33,31 @@ def platform_processes(local: LocalServices, speed: float = 1.0, seed: int = 1) 
     procs = [
         PlatformProcess("ingest", [*vigil, "ingest", "run", "--metrics-port", "9464"]),
         PlatformProcess("alerts", [*vigil, "alerts", "run", "--metrics-port", "9470"]),
+        PlatformProcess("api", [*vigil, "api", "serve", "--port", "8080"]),
     ]
     for gw in sorted(local.registry.gateways):
         procs.append(PlatformProcess(f"gateway {gw}", [*vigil, "gateway", "run", "--gateway", gw, "--speed", str(speed), "--seed", str(seed)]))
     return procs
+
+
+def _fresh_admin_token(settings: Settings) -> str:
+    """An admin API token for this run, replacing the previous run's."""
+    from alerts.store import open_store
+    from api.roles import Role
+    from api.tokens import create_token, ensure_token_table, list_tokens, revoke_token
+
+    store = open_store(settings.database)
+    try:
+        ensure_token_table(store.engine)
+        # Names stay unique even once revoked (they are who acted in the audit trail).
+        for old in list_tokens(store.engine):
+            if old.name.startswith("make-run-admin"):
+                revoke_token(store.engine, old.name)
+        name = f"make-run-admin-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
+        _, token = create_token(store.engine, name, Role.ADMIN)
+    finally:
+        store.close()
+    return token
 
 
 def run_platform(settings: Settings, registry: Registry, speed: float = 1.0, seed: int = 1) -> int:
@@ -60,6 +82,7 @@ def run_platform(settings: Settings, registry: Registry, speed: float = 1.0, see
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
+    admin_token = _fresh_admin_token(settings)
     children: list[tuple[PlatformProcess, subprocess.Popen[bytes]]] = []
     logs = local.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -73,6 +96,8 @@ def run_platform(settings: Settings, registry: Registry, speed: float = 1.0, see
           f"at speed {speed:g}); logs in {logs}")
     print("metrics: ingest http://127.0.0.1:9464/metrics, alerts http://127.0.0.1:9470/metrics")
     print("alerts: .venv/bin/vigil alerts list    work orders: .venv/bin/vigil orders list")
+    print("API: http://127.0.0.1:8080/api/v1 (docs: http://127.0.0.1:8080/docs)")
+    print(f"admin token for this run (Authorization: Bearer ...): {admin_token}")
     print("running; press Ctrl-C to stop", flush=True)
     try:
         while not stop.wait(1.0):
