@@ -6,6 +6,8 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -40,6 +42,16 @@ def _open(config: Path | None, with_oncall: bool = True) -> tuple[Settings, Aler
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.database, registry=registry, oncall=oncall, console_url=settings.console_url)
     return settings, store
+
+
+@contextmanager
+def _store(config: Path | None) -> Iterator[AlertStore]:
+    """The alert store for one command, closed afterwards whatever happens."""
+    _, store = _open(config, with_oncall=False)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @app.command("run")
@@ -100,11 +112,8 @@ def list_alerts(
 
     if state is not None and state not in ("pending", "firing", "acknowledged", "resolved"):
         fail(f"--state must be pending, firing, acknowledged or resolved, not {state!r}", 2)
-    _, store = _open(config, with_oncall=False)
-    try:
+    with _store(config) as store:
         rows = [_alert_row(a) for a in store.list_alerts(state=state)]
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return
@@ -140,15 +149,13 @@ def _transition(config: Path | None, action: str, alert_id: int, by: str, note: 
     from alerts.store import AlertNotFound, InvalidAlertTransition
     from vigil.cli import fail
 
-    _, store = _open(config, with_oncall=False)
-    try:
-        alert = getattr(store, action)(alert_id, by, note, now=datetime.now(UTC))
-    except AlertNotFound:
-        fail(f"no alert #{alert_id}", 1)
-    except InvalidAlertTransition as exc:
-        fail(str(exc), 1)
-    finally:
-        store.close()
+    with _store(config) as store:
+        try:
+            alert = getattr(store, action)(alert_id, by, note, now=datetime.now(UTC))
+        except AlertNotFound:
+            fail(f"no alert #{alert_id}", 1)
+        except InvalidAlertTransition as exc:
+            fail(str(exc), 1)
     typer.echo(f"#{alert.id} is now {alert.state}")
 
 
@@ -159,13 +166,10 @@ def list_orders(
     config: ConfigOption = None,
 ) -> None:
     """Maintenance work orders with their SLA state."""
-    _, store = _open(config, with_oncall=False)
-    try:
+    with _store(config) as store:
         orders = store.list_work_orders(state=state)
         rows = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(o).items() if not k.startswith("_")}
                 for o in orders]
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return
@@ -179,15 +183,13 @@ def _order_action(config: Path | None, action: str, order_id: int, *args: str | 
     from alerts.store import WorkOrderNotFound
     from vigil.cli import fail
 
-    _, store = _open(config, with_oncall=False)
-    try:
-        order = getattr(store, f"{action}_work_order")(order_id, *args)
-    except WorkOrderNotFound:
-        fail(f"no work order #{order_id}", 1)
-    except ValueError as exc:
-        fail(str(exc), 1)
-    finally:
-        store.close()
+    with _store(config) as store:
+        try:
+            order = getattr(store, f"{action}_work_order")(order_id, *args)
+        except WorkOrderNotFound:
+            fail(f"no work order #{order_id}", 1)
+        except ValueError as exc:
+            fail(str(exc), 1)
     typer.echo(f"work order #{order.id} is now {order.state}")
 
 
@@ -239,26 +241,21 @@ def silence(
 
     if not any((asset, sensor, building, rule)):
         fail("name what to silence: --asset, --sensor, --building or --rule", 2)
-    _, store = _open(config, with_oncall=False)
-    try:
-        s = store.add_silence(created_by=by, reason=reason, duration=timedelta(hours=hours), asset=asset, sensor=sensor,
-                              building=building, rule_id=rule, kind="maintenance" if maintenance else "silence")
-    except ValueError as exc:
-        fail(str(exc), 2)
-    finally:
-        store.close()
+    with _store(config) as store:
+        try:
+            s = store.add_silence(created_by=by, reason=reason, duration=timedelta(hours=hours), asset=asset, sensor=sensor,
+                                  building=building, rule_id=rule, kind="maintenance" if maintenance else "silence")
+        except ValueError as exc:
+            fail(str(exc), 2)
     typer.echo(f"{s.kind} #{s.id} until {s.ends_at.isoformat()}")
 
 
 @app.command("silences")
 def silences(as_json: Annotated[bool, typer.Option("--json")] = False, config: ConfigOption = None) -> None:
     """Silences and maintenance windows in force now."""
-    _, store = _open(config, with_oncall=False)
-    try:
+    with _store(config) as store:
         rows = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(s).items()}
                 for s in store.list_silences(active_at=datetime.now(UTC))]
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -274,11 +271,9 @@ def unsilence(silence_id: Annotated[int, typer.Argument()], by: Annotated[str, t
     """End a silence or maintenance window now."""
     from vigil.cli import fail
 
-    _, store = _open(config, with_oncall=False)
-    try:
-        s = store.expire_silence(silence_id, by)
-    except (LookupError, ValueError) as exc:
-        fail(str(exc) or f"no silence #{silence_id}", 1)
-    finally:
-        store.close()
+    with _store(config) as store:
+        try:
+            s = store.expire_silence(silence_id, by)
+        except (LookupError, ValueError) as exc:
+            fail(str(exc) or f"no silence #{silence_id}", 1)
     typer.echo(f"{s.kind} #{s.id} ended")
