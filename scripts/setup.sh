@@ -23,6 +23,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${VIGIL_TEST_P
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 
+# --- Chromium (Debian package): the web console's browser tests ------------
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium from Debian's packages (for the web console's browser tests)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+
 # --- Python virtual environment --------------------------------------------
 PY="${PYTHON:-python3}"
 stamp=".venv/.vigil-installed"
@@ -34,7 +42,7 @@ fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing vigil and its dependencies into .venv"
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[dev]'
+  .venv/bin/pip install -q -e '.[dev,bench]'
   echo "$want" > "$stamp"
 fi
 
