@@ -3,7 +3,9 @@ newest value of every metric of every sensor in one `last()` query, cached
 for a few seconds, and one metric's history downsampled on the server.
 
 The data model is docs/contract.md: one measurement per sensor kind, one
-field per metric, tags from the registry.
+field per metric, tags from the registry. History reads the raw bucket while
+it holds the whole range (30 days), and the 1-minute or 1-hour roll-ups
+(vigil/infra/downsampling.py) beyond, up to two years.
 """
 
 from __future__ import annotations
@@ -18,14 +20,22 @@ from typing import Any
 
 from influxdb_client import InfluxDBClient
 
-from api.schemas import History, HistoryPoint, MetricReading, SensorState, SensorStatus
+from api.schemas import History, HistoryPoint, HistoryTier, MetricReading, SensorState, SensorStatus
+from vigil.infra.downsampling import HOUR, MINUTE
 from vigil.kinds import METRICS, ValueType
 from vigil.registry import Registry, Sensor
 from vigil.settings import InfluxEndpoint
 
 MAX_POINTS = 1000
-# The raw bucket keeps 30 days; older history comes from the roll-ups (phase 2).
-MAX_HISTORY = timedelta(days=31)
+# The raw bucket keeps 30 days, the roll-ups two years (vigil/infra/influxdb.py).
+RAW_RETENTION = timedelta(days=30)
+# "The last 30 days" asked a moment later is still a raw range: InfluxDB drops
+# whole (1-day) shard groups only once they are past retention, so the first
+# hour is still there in all but rare cases.
+RAW_GRACE = timedelta(hours=1)
+MAX_RAW_SPAN = timedelta(days=31)
+MAX_HISTORY = timedelta(days=730)
+TIER_SECONDS: dict[HistoryTier, int] = {"raw": 0, "1m": 60, "1h": 3600}
 
 
 def _flux_time(at: datetime) -> str:
@@ -49,6 +59,49 @@ def aggregate_for(sensor: Sensor, metric: str) -> str:
     mean means nothing."""
     spec = METRICS[sensor.kind][metric]
     return "last" if spec.value_type == ValueType.BOOL or spec.counter else "mean"
+
+
+def history_plan(start: datetime, stop: datetime, now: datetime, max_points: int = MAX_POINTS) -> tuple[HistoryTier, int]:
+    """Which tier answers [start, stop) and its window in seconds: raw readings
+    while the raw bucket still holds the start and the span is short enough to
+    aggregate on the fly; else the 1-minute roll-up while windows are under an
+    hour, the 1-hour roll-up beyond. Roll-up windows are whole multiples of
+    their resolution, so every window averages the same number of points."""
+    every = window_for(start, stop, max_points)
+    if start >= now - RAW_RETENTION - RAW_GRACE and stop - start <= MAX_RAW_SPAN:
+        return "raw", every
+    tier: HistoryTier = "1m" if every < 3600 else "1h"
+    step = TIER_SECONDS[tier]
+    return tier, math.ceil(every / step) * step
+
+
+def rollup_aggregate(sensor: Sensor, metric: str) -> str:
+    """What a roll-up history point is: the counter's increase over the window,
+    else the mean (for booleans the fraction of the time it was true)."""
+    return "increase" if METRICS[sensor.kind][metric].counter else "mean"
+
+
+def rollup_history_query(bucket: str, resolution_s: int, sensor: Sensor, metric: str, start: datetime, stop: datetime,
+                         every_s: int) -> str:
+    """The Flux query of one metric's history from a roll-up bucket: one yield
+    per statistic (min, mean, max; or increase for counters), each aggregated
+    as itself. A roll-up point is stamped at its window's end, so it is
+    shifted back one resolution to fall in the window it describes."""
+    shift = f"{resolution_s}s"
+    head = (
+        'import "date"\n'
+        f"data = from(bucket: {_flux_string(bucket)})\n"
+        f"  |> range(start: date.add(d: {shift}, to: {_flux_time(start)}), stop: date.add(d: {shift}, to: {_flux_time(stop)}))\n"
+        f"  |> filter(fn: (r) => r._measurement == {_flux_string(sensor.kind.value)} and r.sensor == {_flux_string(sensor.id)}"
+        f" and r._field == {_flux_string(metric)})\n"
+        f"  |> timeShift(duration: -{shift})\n"
+    )
+    stats = (("increase", "sum"),) if METRICS[sensor.kind][metric].counter else (("min", "min"), ("mean", "mean"), ("max", "max"))
+    return head + "".join(
+        f'data |> filter(fn: (r) => r.stat == "{stat}")'
+        f' |> aggregateWindow(every: {every_s}s, fn: {fn}, createEmpty: false, timeSrc: "_start")'
+        f' |> keep(columns: ["_time", "_value"]) |> yield(name: "{stat}")\n'
+        for stat, fn in stats)
 
 
 def history_query(bucket: str, sensor: Sensor, metric: str, start: datetime, stop: datetime, every_s: int,
@@ -90,11 +143,13 @@ class _Cached:
 class ReadingsSource:
     """Reads sensor data from InfluxDB with the reader token."""
 
-    def __init__(self, endpoint: InfluxEndpoint, registry: Registry, *, cache_seconds: float = 5.0,
+    def __init__(self, endpoint: InfluxEndpoint, registry: Registry, *, rollups: tuple[str, str] = (MINUTE, HOUR),
+                 cache_seconds: float = 5.0,
                  stale_after: timedelta = timedelta(minutes=10), lookback: timedelta = timedelta(days=30),
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), timeout_ms: int = 10_000) -> None:
         self.endpoint = endpoint
         self.registry = registry
+        self.buckets: dict[HistoryTier, str] = {"raw": endpoint.bucket, "1m": rollups[0], "1h": rollups[1]}
         self.cache_seconds = cache_seconds
         self.stale_after = stale_after
         self.lookback = lookback
@@ -139,13 +194,24 @@ class ReadingsSource:
 
     def history(self, sensor: Sensor, metric: str, start: datetime, stop: datetime,
                 max_points: int = MAX_POINTS) -> History:
-        """At most `max_points` points of one metric between start and stop."""
-        every = window_for(start, stop, max_points)
-        aggregate = aggregate_for(sensor, metric)
-        records = self._query(history_query(self.endpoint.bucket, sensor, metric, start, stop, every, aggregate))
-        points = [HistoryPoint(time=r.get_time(), value=r.get_value()) for r in records][:max_points]
-        return History(sensor=sensor.id, metric=metric, unit=METRICS[sensor.kind][metric].unit, start=start, stop=stop,
-                       window_seconds=every, aggregate=aggregate, points=points)
+        """At most `max_points` points of one metric between start and stop,
+        from the raw readings or a roll-up (`history_plan`)."""
+        tier, every = history_plan(start, stop, self.clock(), max_points)
+        unit = METRICS[sensor.kind][metric].unit
+        if tier == "raw":
+            aggregate = aggregate_for(sensor, metric)
+            records = self._query(history_query(self.buckets[tier], sensor, metric, start, stop, every, aggregate))
+            points = [HistoryPoint(time=r.get_time(), value=r.get_value()) for r in records]
+        else:
+            aggregate = rollup_aggregate(sensor, metric)
+            flux = rollup_history_query(self.buckets[tier], TIER_SECONDS[tier], sensor, metric, start, stop, every)
+            by_time: dict[datetime, dict[str, float]] = {}
+            for r in self._query(flux):
+                by_time.setdefault(r.get_time(), {})[r.values["result"]] = r.get_value()
+            points = [HistoryPoint(time=at, value=stats.get(aggregate), min=stats.get("min"), max=stats.get("max"))
+                      for at, stats in sorted(by_time.items())]
+        return History(sensor=sensor.id, metric=metric, unit=unit, start=start, stop=stop, source=tier,
+                       window_seconds=every, aggregate=aggregate, points=points[:max_points])
 
     def healthy(self) -> tuple[bool, str]:
         """InfluxDB answers its /ping."""

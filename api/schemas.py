@@ -109,9 +109,14 @@ class Sensor(BaseModel):
     live: SensorStatus
 
 
+HistoryTier = Literal["raw", "1m", "1h"]
+
+
 class HistoryPoint(BaseModel):
-    time: datetime
+    time: datetime = Field(description="start of the point's window")
     value: float | bool | None
+    min: float | None = Field(default=None, description="the window's minimum (roll-up tiers only)")
+    max: float | None = Field(default=None, description="the window's maximum (roll-up tiers only)")
 
 
 class History(BaseModel):
@@ -120,8 +125,10 @@ class History(BaseModel):
     unit: str
     start: datetime
     stop: datetime
+    source: HistoryTier = Field(description="raw readings (30 days), or the 1-minute or 1-hour roll-ups (2 years)")
     window_seconds: int | None = Field(description="aggregation window; null when raw points are returned")
-    aggregate: str | None
+    aggregate: str | None = Field(description="mean, last (booleans and counters on raw readings) or increase "
+                                              "(counters on roll-ups: the rise within the window)")
     points: list[HistoryPoint]
 
 

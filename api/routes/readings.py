@@ -46,9 +46,11 @@ def get_reading_history(
     start: Annotated[datetime | None, Query(description="default: 24 hours before stop; naive times are UTC")] = None,
     stop: Annotated[datetime | None, Query(description="default: now")] = None,
 ) -> schemas.History:
-    """One metric's history between start and stop (at most 31 days), averaged
-    (booleans and counters: last value) over windows chosen so that at most
-    1000 points come back."""
+    """One metric's history between start and stop (at most two years),
+    aggregated on the server over windows chosen so that at most 1000 points
+    come back: from the raw readings (averaged; booleans and counters: last
+    value) while they hold the range, else from the 1-minute or 1-hour
+    roll-ups (mean with the window's min and max; counters: increase)."""
     sensor = registry.sensors.get(sensor_id)
     if sensor is None:
         raise HTTPException(404, f"no sensor {sensor_id!r}")
@@ -60,5 +62,5 @@ def get_reading_history(
         raise RequestValidationError([{"loc": ("query", "start"), "msg": "start must be before stop", "type": "value_error"}])
     if stop - start > MAX_HISTORY:
         raise RequestValidationError([{"loc": ("query", "start"), "type": "value_error",
-                                       "msg": f"at most {MAX_HISTORY.days} days of raw history"}])
+                                       "msg": f"at most {MAX_HISTORY.days} days of history"}])
     return readings.history(sensor, metric, start, stop)

@@ -14,12 +14,15 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from alerts.model import AlertState, RuleKind, Transition
 from ingest.points import PointWriter
 from vigil.contract import Reading
+from vigil.infra.downsampling import hour_flux, minute_flux
 from vigil.infra.local import LocalServices
 from vigil.profiles import Severity
 from vigil.registry import Registry
 from vigil.settings import InfluxEndpoint
 
 API_BUCKET = "api_tests"
+# The API tests' own roll-up buckets, filled by the real downsampling Flux (`roll_up`).
+API_ROLLUPS = ("api_tests_1m", "api_tests_1h")
 
 # A contact point URL with a secret in it: no response may ever contain it.
 SECRET_HOOK = "json://hooks.hospital.test/s3cr3t-hook-token"
@@ -55,9 +58,20 @@ def api_influx(services: LocalServices) -> InfluxEndpoint:
     op = services.settings.influx_endpoint("operator")
     with InfluxDBClient(url=op.url, token=op.token.get_secret_value(), org=op.org) as client:
         buckets = client.buckets_api()
-        if buckets.find_bucket_by_name(API_BUCKET) is None:
-            buckets.create_bucket(bucket_name=API_BUCKET, org=op.org)
+        for name in (API_BUCKET, *API_ROLLUPS):
+            if buckets.find_bucket_by_name(name) is None:
+                buckets.create_bucket(bucket_name=name, org=op.org)
     return replace(op, bucket=API_BUCKET)
+
+
+def roll_up(services: LocalServices, start: datetime, stop: datetime) -> None:
+    """Downsample the API tests' raw readings of [start, stop) into their
+    1-minute and 1-hour buckets with the same Flux the InfluxDB tasks run."""
+    ep = api_influx(services)
+    span = f"time(v: {int(start.timestamp())}000000000)", f"time(v: {int(stop.timestamp())}000000000)"
+    with InfluxDBClient(url=ep.url, token=ep.token.get_secret_value(), org=ep.org, timeout=60_000) as client:
+        client.query_api().query(minute_flux(*span, raw=API_BUCKET, into=API_ROLLUPS[0]))
+        client.query_api().query(hour_flux(*span, minute=API_ROLLUPS[0], into=API_ROLLUPS[1]))
 
 
 def write_readings(services: LocalServices, registry: Registry, readings: list[tuple[str, str, Any, datetime]]) -> None:

@@ -16,7 +16,7 @@ from api.app import create_app
 from api.readings import ReadingsSource
 from api.roles import Role
 from api.tokens import create_token
-from tests.api.apikit import ONCALL, api_influx
+from tests.api.apikit import API_ROLLUPS, ONCALL, api_influx
 from vigil.infra.local import LocalServices
 from vigil.registry import Registry
 
@@ -31,7 +31,7 @@ def api_store(tmp_path_factory: pytest.TempPathFactory, small_registry: Registry
 
 @pytest.fixture(scope="session")
 def api_app(services: LocalServices, small_registry: Registry, api_store: AlertStore) -> Iterator[FastAPI]:
-    readings = ReadingsSource(api_influx(services), small_registry)
+    readings = ReadingsSource(api_influx(services), small_registry, rollups=API_ROLLUPS)
     yield create_app(services.settings, small_registry, api_store, readings=readings)
     readings.close()
 
@@ -47,7 +47,7 @@ def fresh_client(services: LocalServices, small_registry: Registry, api_store: A
                  tokens: dict[Role, str]) -> Iterator[TestClient]:
     """A viewer's client on a new app: its live-status cache starts empty, so
     readings written by the test are seen."""
-    readings = ReadingsSource(api_influx(services), small_registry)
+    readings = ReadingsSource(api_influx(services), small_registry, rollups=API_ROLLUPS)
     app = create_app(services.settings, small_registry, api_store, readings=readings)
     with TestClient(app, headers={"Authorization": f"Bearer {tokens[Role.VIEWER]}"}) as client:
         yield client

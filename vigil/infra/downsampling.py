@@ -40,7 +40,7 @@ def _write(stream: str, stat: str, bucket: str) -> str:
             f'  |> group()\n  |> count()\n  |> yield(name: "{stream.split()[0]}_{stat}")\n')
 
 
-def minute_flux(start: str, stop: str) -> str:
+def minute_flux(start: str, stop: str, raw: str = RAW, into: str = MINUTE) -> str:
     """Flux that downsamples raw readings in [start, stop) into 1-minute windows
     (written to the organisation the query or task runs in)."""
     counters, booleans = "|".join(COUNTERS), "|".join(BOOLEANS)
@@ -49,14 +49,14 @@ def minute_flux(start: str, stop: str) -> str:
     head = f'''import "date"
 start = {start}
 stop = {stop}
-numbers = from(bucket: "{RAW}")
+numbers = from(bucket: "{raw}")
   |> range(start: start, stop: stop)
   |> filter(fn: (r) => r._field !~ /^({counters}|{booleans})$/)
-flags = from(bucket: "{RAW}")
+flags = from(bucket: "{raw}")
   |> range(start: start, stop: stop)
   |> filter(fn: (r) => r._field =~ /^({booleans})$/)
   |> toFloat()
-counters = from(bucket: "{RAW}")
+counters = from(bucket: "{raw}")
   |> range(start: date.sub(d: {COUNTER_LOOKBACK}, from: start), stop: stop)
   |> filter(fn: (r) => r._field =~ /^({counters})$/)
   |> difference(nonNegative: true)
@@ -65,23 +65,23 @@ counters = from(bucket: "{RAW}")
     streams = [(f"{src} |> aggregateWindow(every: 1m, fn: {fn}, createEmpty: false)", fn)
                for src in ("numbers", "flags") for fn in ("min", "mean", "max")]
     streams.append(("counters |> aggregateWindow(every: 1m, fn: sum, createEmpty: false)", "increase"))
-    return head + "".join(_write(stream, stat, MINUTE) for stream, stat in streams)
+    return head + "".join(_write(stream, stat, into) for stream, stat in streams)
 
 
-def hour_flux(start: str, stop: str) -> str:
+def hour_flux(start: str, stop: str, minute: str = MINUTE, into: str = HOUR) -> str:
     """Flux that rolls the 1-minute points of [start, stop) up into 1-hour windows."""
     # A 1-minute point is stamped at its window's end: shift it back a minute so
     # it falls in the hour it describes.
     head = f'''import "date"
 start = {start}
 stop = {stop}
-minutes = from(bucket: "{MINUTE}")
+minutes = from(bucket: "{minute}")
   |> range(start: date.add(d: 1m, to: start), stop: date.add(d: 1m, to: stop))
   |> timeShift(duration: -1m)
 '''
     rollups = (("min", "min"), ("mean", "mean"), ("max", "max"), ("increase", "sum"))
     return head + "".join(_write(f'minutes |> filter(fn: (r) => r.stat == "{stat}") '
-                                 f"|> aggregateWindow(every: 1h, fn: {fn}, createEmpty: false)", stat, HOUR)
+                                 f"|> aggregateWindow(every: 1h, fn: {fn}, createEmpty: false)", stat, into)
                           for stat, fn in rollups)
 
 
