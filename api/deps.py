@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry
 
@@ -90,6 +90,9 @@ def require_role(role: Role) -> RoleRequirement:
     """The dependency for `role` (one instance per role, so FastAPI caches it per request)."""
     return _requirements[role]
 
+
+# Database ids are signed 64-bit: a larger number in a path is a 422, not an overflow deep in the driver.
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1, description="a record id")]
 
 Viewer = Annotated[ApiToken, Depends(require_role(Role.VIEWER))]
 Technician = Annotated[ApiToken, Depends(require_role(Role.TECHNICIAN))]

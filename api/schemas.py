@@ -3,8 +3,8 @@ returns as they are: frozen dataclasses with no secrets in them)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -203,7 +203,9 @@ class OverrideOut(BaseModel):
 class ScheduleOut(BaseModel):
     name: str
     timezone: str
-    handover: time
+    # A wall-clock time in `timezone`, so not JSON Schema's "time" format (which demands an offset).
+    handover: Annotated[str, Field(pattern=r"^\d{2}:\d{2}(:\d{2})?$", description="local time (HH:MM) the shift changes",
+                                   examples=["08:00"])]
     shift_days: int
     start: date
     rotation: list[str]

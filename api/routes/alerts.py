@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query
 from alerts.model import AlertState
 from alerts.store import Alert, AlertEvent
 from api import schemas
-from api.deps import OnCall, StoreDep, Viewer
+from api.deps import OnCall, RecordId, StoreDep, Viewer
 from vigil.profiles import Severity
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -32,26 +32,26 @@ def list_alerts(
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: int, store: StoreDep, _: Viewer) -> schemas.AlertDetail:
+def get_alert(alert_id: RecordId, store: StoreDep, _: Viewer) -> schemas.AlertDetail:
     """One alert with its audit trail, oldest event first."""
     return schemas.AlertDetail(alert=store.get_alert(alert_id), events=store.alert_events(alert_id))
 
 
 @router.post("/{alert_id}/acknowledge")
-def acknowledge_alert(alert_id: int, store: StoreDep, who: OnCall,
+def acknowledge_alert(alert_id: RecordId, store: StoreDep, who: OnCall,
                       body: Annotated[schemas.AlertAction | None, Body()] = None) -> Alert:
     """Take the alert on: escalation stops. 409 if it is acknowledged or resolved already."""
     return store.acknowledge(alert_id, by=who.name, note=body.note if body else None)
 
 
 @router.post("/{alert_id}/resolve")
-def resolve_alert(alert_id: int, store: StoreDep, who: OnCall,
+def resolve_alert(alert_id: RecordId, store: StoreDep, who: OnCall,
                   body: Annotated[schemas.AlertAction | None, Body()] = None) -> Alert:
     """Resolve the alert by hand. 409 if it is resolved already."""
     return store.resolve(alert_id, by=who.name, note=body.note if body else None)
 
 
 @router.post("/{alert_id}/comments", status_code=201)
-def comment_alert(alert_id: int, body: schemas.CommentIn, store: StoreDep, who: OnCall) -> AlertEvent:
+def comment_alert(alert_id: RecordId, body: schemas.CommentIn, store: StoreDep, who: OnCall) -> AlertEvent:
     """Add a note to the alert's audit trail."""
     return store.comment(alert_id, by=who.name, note=body.note)

@@ -22,7 +22,7 @@ def _target(t: Target) -> schemas.TargetOut:
 def list_schedules(store: StoreDep, _: Viewer) -> list[schemas.ScheduleOut]:
     """Rotations, with who is on call now."""
     now = datetime.now(UTC)
-    return [schemas.ScheduleOut(name=name, timezone=s.timezone, handover=s.handover, shift_days=s.shift_days, start=s.start,
+    return [schemas.ScheduleOut(name=name, timezone=s.timezone, handover=s.handover.strftime("%H:%M"), shift_days=s.shift_days, start=s.start,
                                 rotation=list(s.rotation),
                                 overrides=[schemas.OverrideOut(person=o.person, start=o.start, end=o.end) for o in s.overrides],
                                 on_call_now=s.on_call(now))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 
 from alerts.store import Silence
 from api import schemas
-from api.deps import Admin, StoreDep, Viewer
+from api.deps import Admin, RecordId, StoreDep, Viewer
 
 router = APIRouter(prefix="/silences", tags=["silences"])
 
@@ -36,7 +36,7 @@ def create_silence(body: schemas.SilenceIn, store: StoreDep, who: Admin) -> Sile
 
 
 @router.post("/{silence_id}/expire")
-def expire_silence(silence_id: int, store: StoreDep, who: Admin) -> Silence:
+def expire_silence(silence_id: RecordId, store: StoreDep, who: Admin) -> Silence:
     """End a silence now; alerts it held back are announced."""
     try:
         return store.expire_silence(silence_id, by=who.name)

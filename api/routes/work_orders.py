@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from alerts.store import Place
 from alerts.workorders import Priority, WorkOrder, WorkOrderEvent, WorkOrderState
 from api import schemas
-from api.deps import RegistryDep, StoreDep, Technician, Viewer
+from api.deps import RecordId, RegistryDep, StoreDep, Technician, Viewer
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
@@ -32,7 +32,7 @@ def list_work_orders(
 
 
 @router.get("/{work_order_id}")
-def get_work_order(work_order_id: int, store: StoreDep, _: Viewer) -> schemas.WorkOrderDetail:
+def get_work_order(work_order_id: RecordId, store: StoreDep, _: Viewer) -> schemas.WorkOrderDetail:
     """One work order with its history."""
     return schemas.WorkOrderDetail(work_order=store.get_work_order(work_order_id),
                                    events=store.work_order_events(work_order_id))
@@ -60,30 +60,30 @@ def create_work_order(body: schemas.WorkOrderIn, store: StoreDep, registry: Regi
 
 
 @router.post("/{work_order_id}/assign")
-def assign_work_order(work_order_id: int, body: schemas.AssignIn, store: StoreDep, who: Technician) -> WorkOrder:
+def assign_work_order(work_order_id: RecordId, body: schemas.AssignIn, store: StoreDep, who: Technician) -> WorkOrder:
     """Assign the order to a person or team."""
     return store.assign_work_order(work_order_id, to=body.to, by=who.name, note=body.note)
 
 
 @router.post("/{work_order_id}/respond")
-def respond_work_order(work_order_id: int, store: StoreDep, who: Technician, body: NoteBody = None) -> WorkOrder:
+def respond_work_order(work_order_id: RecordId, store: StoreDep, who: Technician, body: NoteBody = None) -> WorkOrder:
     """Someone answered or is on site."""
     return store.respond_work_order(work_order_id, by=who.name, note=body.note if body else None)
 
 
 @router.post("/{work_order_id}/resolve")
-def resolve_work_order(work_order_id: int, store: StoreDep, who: Technician, body: NoteBody = None) -> WorkOrder:
+def resolve_work_order(work_order_id: RecordId, store: StoreDep, who: Technician, body: NoteBody = None) -> WorkOrder:
     """The fault is fixed (the note says how)."""
     return store.resolve_work_order(work_order_id, by=who.name, note=body.note if body else None)
 
 
 @router.post("/{work_order_id}/close")
-def close_work_order(work_order_id: int, store: StoreDep, who: Technician, body: NoteBody = None) -> WorkOrder:
+def close_work_order(work_order_id: RecordId, store: StoreDep, who: Technician, body: NoteBody = None) -> WorkOrder:
     """Verified and closed."""
     return store.close_work_order(work_order_id, by=who.name, note=body.note if body else None)
 
 
 @router.post("/{work_order_id}/comments", status_code=201)
-def comment_work_order(work_order_id: int, body: schemas.CommentIn, store: StoreDep, who: Technician) -> WorkOrderEvent:
+def comment_work_order(work_order_id: RecordId, body: schemas.CommentIn, store: StoreDep, who: Technician) -> WorkOrderEvent:
     """Add a note to the order's history."""
     return store.comment_work_order(work_order_id, by=who.name, note=body.note)
