@@ -13,7 +13,7 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check .
-	.venv/bin/mypy vigil gateway ingest alerts api simulators benchmarks dashboards
+	.venv/bin/mypy vigil gateway ingest alerts api simulators benchmarks dashboards reports
 
 clean:
 	rm -rf .vigil .pytest_cache .mypy_cache .ruff_cache

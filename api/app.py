@@ -23,6 +23,7 @@ from prometheus_client import Counter, Histogram
 
 from alerts.store import AlertNotFound, AlertStore, InvalidAlertTransition, WorkOrderNotFound
 from alerts.workorders import InvalidWorkOrderTransition
+from api.console import mount_console
 from api.deps import ApiContext, RoleRequirement
 from api.readings import ReadingsSource
 from api.roles import Role
@@ -32,7 +33,9 @@ from api.routes import health as health_routes
 from api.routes import oncall as oncall_routes
 from api.routes import readings as reading_routes
 from api.routes import registry as registry_routes
+from api.routes import reports as report_routes
 from api.routes import silences as silence_routes
+from api.routes import stream as stream_routes
 from api.routes import tokens as token_routes
 from api.routes import work_orders as work_order_routes
 from api.tokens import ensure_token_table
@@ -46,7 +49,8 @@ VERSION = "1"
 SWAGGER_STATIC = Path(fastapi_offline.__file__).parent / "static"
 
 V1_ROUTERS = [registry_routes.router, reading_routes.router, alert_routes.router, silence_routes.router,
-              work_order_routes.router, excursion_routes.router, oncall_routes.router, token_routes.router]
+              work_order_routes.router, excursion_routes.router, oncall_routes.router, token_routes.router,
+              stream_routes.router, report_routes.router]
 
 TAGS = [
     {"name": "registry", "description": "Sites, buildings, rooms, assets, gateways and sensors with live status."},
@@ -57,6 +61,8 @@ TAGS = [
     {"name": "excursions", "description": "Cold-chain excursion records."},
     {"name": "on call", "description": "Schedules and escalation policies (no contact-point secrets)."},
     {"name": "tokens", "description": "API tokens."},
+    {"name": "stream", "description": "Live alert and work-order changes (Server-Sent Events)."},
+    {"name": "reports", "description": "Compliance reports as CSV or PDF: cold-chain log, excursions, UV register, work-order SLA."},
     {"name": "health", "description": "Liveness, readiness and metrics."},
 ]
 
@@ -164,6 +170,7 @@ def create_app(settings: Settings, registry: Registry, store: AlertStore, *, rea
     _install_error_handlers(app)
     _install_metrics(app, context)
     _install_docs(app)
+    mount_console(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -172,6 +172,7 @@ def _mount_services() -> None:
     from dashboards.cli import app as dashboards_app
     from gateway.cli import app as gateway_app
     from ingest.cli import app as ingest_app
+    from reports.cli import app as report_app
     from simulators.cli import simulate
 
     app.add_typer(alerts_app, name="alerts")
@@ -183,6 +184,7 @@ def _mount_services() -> None:
     app.command("simulate")(simulate)
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(bench_app, name="bench")
+    app.add_typer(report_app, name="report")
 
 
 _mount_services()

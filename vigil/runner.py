@@ -98,6 +98,7 @@ def run_platform(settings: Settings, registry: Registry, speed: float = 1.0, see
     print("alerts: .venv/bin/vigil alerts list    work orders: .venv/bin/vigil orders list")
     print("API: http://127.0.0.1:8080/api/v1 (docs: http://127.0.0.1:8080/docs)")
     print(f"admin token for this run (Authorization: Bearer ...): {admin_token}")
+    print("console: http://127.0.0.1:8080/console/ (sign in with the token above)")
     print("running; press Ctrl-C to stop", flush=True)
     try:
         while not stop.wait(1.0):

@@ -1,11 +1,11 @@
-"""API tokens (admin only). The secret is shown once, at creation."""
+"""API tokens (admin only; `/tokens/me` tells any caller its own name and role). The secret is shown once, at creation."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
 from api import schemas
-from api.deps import Admin, StoreDep
+from api.deps import Admin, StoreDep, Viewer
 from api.tokens import TokenNameTaken, create_token, list_tokens, revoke_token
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
@@ -19,6 +19,12 @@ def _out(token: object) -> schemas.TokenOut:
 def list_api_tokens(store: StoreDep, _: Admin) -> list[schemas.TokenOut]:
     """Every token (names and roles; never secrets or hashes)."""
     return [_out(t) for t in list_tokens(store.engine)]
+
+
+@router.get("/me")
+def get_own_token(who: Viewer) -> schemas.TokenOut:
+    """The caller's own token (name and role): what the console may offer."""
+    return _out(who)
 
 
 @router.post("", status_code=201)

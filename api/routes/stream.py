@@ -1,0 +1,113 @@
+"""The live stream: alert and work-order changes as Server-Sent Events.
+
+The alerts service runs in another process and writes to the SQL store, so
+the stream tails the store's two event logs: about once a second it asks for
+events with ids above the last ones sent (an indexed primary-key range, cheap
+on SQLite and PostgreSQL alike), and again for ids it passed over that a
+slower transaction may still commit (api.live.SkippedIds). Idle streams get FastAPI's keep-alive
+comment every 15 s, so proxies do not cut them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Header
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from alerts.store.records import alert_event_record, alert_record, work_order_event_record, work_order_record
+from alerts.store.schema import AlertEventRow, AlertRow, WorkOrderEventRow, WorkOrderRow
+from api.deps import StoreDep, Viewer
+from api.live import POSITION_PATTERN, AlertChange, SkippedIds, StreamPosition, WorkOrderChange, interleave
+from api.tokens import api_tokens
+
+router = APIRouter(tags=["stream"])
+
+POLL_SECONDS = 1.0
+BATCH = 200  # events per log per poll; a full batch is followed by another poll at once
+RETRY_MS = 3000  # how long a client waits before reconnecting
+TOKEN_RECHECK_SECONDS = 30.0
+
+
+def token_is_live(engine: Engine, token_id: int) -> bool:
+    """Whether the token has not been revoked since the stream began."""
+    with engine.connect() as conn:
+        row = conn.execute(select(api_tokens.c.revoked_at).where(api_tokens.c.id == token_id)).first()
+    return row is not None and row.revoked_at is None
+
+
+def newest_position(engine: Engine) -> StreamPosition:
+    """Where the logs end now: a client with no Last-Event-ID starts here."""
+    with Session(engine) as s:
+        alert_event = s.scalar(select(func.max(AlertEventRow.id))) or 0
+        work_order_event = s.scalar(select(func.max(WorkOrderEventRow.id))) or 0
+    return StreamPosition(alert_event, work_order_event)
+
+
+def _after(column: InstrumentedAttribute[int], last: int, holes: Sequence[int]) -> ColumnElement[bool]:
+    return or_(column > last, column.in_(holes)) if holes else column > last
+
+
+def changes_after(engine: Engine, position: StreamPosition, alert_holes: Sequence[int] = (),
+                  work_order_holes: Sequence[int] = (), limit: int = BATCH) -> tuple[list[AlertChange], list[WorkOrderChange]]:
+    """Events recorded after `position` (and those of the holes given that
+    have committed since), oldest first, each with its alert or work order
+    as it is now."""
+    with Session(engine) as s:
+        alerts = s.execute(select(AlertEventRow, AlertRow).join(AlertRow, AlertRow.id == AlertEventRow.alert_id)
+                           .where(_after(AlertEventRow.id, position.alert_event, alert_holes))
+                           .order_by(AlertEventRow.id).limit(limit)).all()
+        orders = s.execute(select(WorkOrderEventRow, WorkOrderRow)
+                           .join(WorkOrderRow, WorkOrderRow.id == WorkOrderEventRow.work_order_id)
+                           .where(_after(WorkOrderEventRow.id, position.work_order_event, work_order_holes))
+                           .order_by(WorkOrderEventRow.id).limit(limit)).all()
+        return ([AlertChange(event=alert_event_record(e), alert=alert_record(a)) for e, a in alerts],
+                [WorkOrderChange(event=work_order_event_record(e), work_order=work_order_record(o)) for e, o in orders])
+
+
+@router.get("/stream", response_class=EventSourceResponse)
+async def stream_changes(
+    store: StoreDep,
+    who: Viewer,
+    last_event_id: Annotated[str | None, Header(
+        pattern=POSITION_PATTERN,
+        description="resume after this event (the `id:` of the last event received); "
+                    "without it the stream starts with the next change")] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """Alert and work-order changes as Server-Sent Events: `event: alert`
+    (data: the audit-trail line and the alert) and `event: work_order` (the
+    history line and the order), each with an `id:` to send back as
+    `Last-Event-ID` when reconnecting."""
+    engine = store.engine
+    # The database work runs in a worker thread: the event loop serves other requests meanwhile.
+    if last_event_id is not None:
+        position = StreamPosition.parse(last_event_id)
+    else:
+        position = await anyio.to_thread.run_sync(newest_position, engine)
+    # Sent at once, so the client knows it is connected and where it starts.
+    yield ServerSentEvent(comment=f"stream from {position}", retry=RETRY_MS)
+    alert_holes, work_order_holes = SkippedIds(), SkippedIds()
+    checked = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now - checked >= TOKEN_RECHECK_SECONDS:
+            # A token revoked meanwhile ends its stream; the client's reconnect then gets 401.
+            if not await anyio.to_thread.run_sync(token_is_live, engine, who.id):
+                return
+            checked = now
+        alerts, orders = await anyio.to_thread.run_sync(changes_after, engine, position, alert_holes.wanted(now),
+                                                        work_order_holes.wanted(now))
+        alert_holes.saw(position.alert_event, [c.event.id for c in alerts], now)
+        work_order_holes.saw(position.work_order_event, [c.event.id for c in orders], now)
+        for change, reached in interleave(position, alerts, orders):
+            kind = "alert" if isinstance(change, AlertChange) else "work_order"
+            yield ServerSentEvent(event=kind, data=change, id=str(reached))
+            position = reached
+        if len(alerts) < BATCH and len(orders) < BATCH:
+            await anyio.sleep(POLL_SECONDS)
