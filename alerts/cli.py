@@ -57,6 +57,7 @@ def _store(config: Path | None) -> Iterator[AlertStore]:
 @app.command("run")
 def run(
     metrics_port: Annotated[int | None, typer.Option(help="serve /metrics on 127.0.0.1:PORT")] = None,
+    telemetry_every: Annotated[float, typer.Option(min=0, help="seconds between telemetry points in the platform bucket; 0: none")] = 10.0,
     config: ConfigOption = None,
 ) -> None:
     """Evaluate every reading against the rules, record alerts, notify and escalate, until Ctrl-C."""
@@ -73,7 +74,16 @@ def run(
     sink = StoreSink(store, dispatcher)
     from vigil.cli import registry_or_exit
 
-    service = AlertsService(registry_or_exit(settings), settings.mqtt_endpoint("alerts"), sink)
+    telemetry = None
+    if telemetry_every > 0:
+        from alerts.telemetry import AlertsTelemetry
+        from vigil.registry import ConfigError
+
+        try:  # the `platform` bucket needs a write token: the one ingest writes with
+            telemetry = AlertsTelemetry(store, settings.influx_endpoint("ingest"), every_s=telemetry_every)
+        except ConfigError as exc:
+            logging.getLogger("vigil.alerts").warning("no telemetry for the dashboards: %s", exc)
+    service = AlertsService(registry_or_exit(settings), settings.mqtt_endpoint("alerts"), sink, telemetry=telemetry)
     if metrics_port:
         from prometheus_client import start_http_server
 

@@ -60,6 +60,13 @@ class Sink(Protocol):
     def load_engine_state(self) -> dict[str, object] | None: ...
 
 
+class Telemetry(Protocol):
+    """Something that reports on its own thread while the service runs (alerts.telemetry.AlertsTelemetry)."""
+
+    def start(self, stop: threading.Event) -> None: ...
+    def join(self, timeout: float = 10.0) -> None: ...
+
+
 @dataclass
 class _Inbound:
     generation: int
@@ -72,7 +79,7 @@ class AlertsService:
     def __init__(self, registry: Registry, endpoint: MqttEndpoint, sink: Sink, *,
                  snapshot_every_s: float = 2.0, tick_every_s: float = 1.0,
                  metrics: AlertsMetrics | None = None, clock_ns: Callable[[], int] = time.time_ns,
-                 client_id: str = CLIENT_ID):
+                 client_id: str = CLIENT_ID, telemetry: Telemetry | None = None):
         self.registry = registry
         self.endpoint = endpoint
         self.sink = sink
@@ -81,6 +88,7 @@ class AlertsService:
         self.metrics = metrics or AlertsMetrics()
         self.clock_ns = clock_ns
         self.client_id = client_id
+        self.telemetry = telemetry
         state = sink.load_engine_state()
         self.engine = RulesEngine.restore(registry, state, clock=clock_ns) if state else RulesEngine(registry, clock=clock_ns)
         self._inbox: queue.Queue[_Inbound] = queue.Queue()
@@ -124,6 +132,8 @@ class AlertsService:
     def run(self, stop: threading.Event) -> None:
         self.client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=30)
         self.client.loop_start()
+        if self.telemetry is not None:  # off the evaluation loop: its own thread
+            self.telemetry.start(stop)
         next_tick = next_snapshot = time.monotonic()
         try:
             while not stop.is_set():
@@ -147,6 +157,8 @@ class AlertsService:
             self._checkpoint()
             self.client.disconnect()
             self.client.loop_stop()
+            if self.telemetry is not None:
+                self.telemetry.join()
 
     def _checkpoint(self) -> None:
         """Save the engine, then acknowledge what the saved state includes."""

@@ -19,6 +19,8 @@ PLATFORM_FOLDER = "Vigil platform"
 SCOPE = "|> filter(fn: (r) => r.site =~ /^${site:regex}$/ and r.building =~ /^${building:regex}$/)"
 SITE_SCOPE = "|> filter(fn: (r) => r.site =~ /^${site:regex}$/)"
 STALE_AFTER_S = 900.0  # the slowest sensors report every minute; 15 silent minutes is not jitter
+# The services write telemetry to `platform` every 10 s; a snapshot older than this is not "now".
+SNAPSHOT_MAX_AGE = "5m"
 
 
 def flux(text: str, **subs: str) -> str:
@@ -82,6 +84,38 @@ def band_lines(data: str, metric: str, names: Iterable[tuple[str, str]]) -> str:
     return "\n".join(out)
 
 
+def newest_snapshot(measurement: str, field: str, scope: str) -> str:
+    """Flux for the `field` points of the alerts service's newest snapshot of
+    `measurement` (alerts.telemetry): every point of a snapshot has the same
+    time, and the untagged `open_total` is written on every round, so a
+    snapshot with nothing open is still the newest one. Defines `snapshot`
+    (the points) and `fresh` (whether there is a snapshot at all); imports what `counted_by` needs."""
+    return flux('''
+import "array"
+import "date"
+stop = v.timeRangeStop
+snapshots = from(bucket: "platform")
+  |> range(start: date.sub(d: @AGE@, from: stop), stop: stop)
+  |> filter(fn: (r) => r._measurement == "@M@")
+newest = snapshots |> filter(fn: (r) => r._field == "open_total") |> group() |> last() |> findColumn(fn: (key) => true, column: "_time")
+fresh = length(arr: newest) > 0
+snapshot = snapshots
+  |> filter(fn: (r) => r._field == "@F@" and r._time == newest[0])
+  @SCOPE@
+''', AGE=SNAPSHOT_MAX_AGE, M=measurement, F=field, SCOPE=scope)
+
+
+def counted_by(tag: str, values: Iterable[str]) -> str:
+    """The snapshot summed per `tag`, with a zero for each of `values` that has no point (only if there is a snapshot)."""
+    rows = ", ".join(f'{{{tag}: "{v}", _value: 0}}' for v in values)
+    return flux('''
+zeros = array.from(rows: [@ROWS@]) |> filter(fn: (r) => fresh)
+union(tables: [snapshot |> keep(columns: ["@TAG@", "_value"]), zeros])
+  |> group(columns: ["@TAG@"])
+  |> sum()
+''', ROWS=rows, TAG=tag)
+
+
 # --- Facility overview ---------------------------------------------------------------------------
 
 def facility_overview(facts: FacilityFacts) -> Dashboard:
@@ -130,9 +164,29 @@ from(bucket: "readings")
   |> keep(columns: ["_time", "building", "room", "asset", "sensor", "_field", "_value", "low", "high", "status"])
   |> sort(columns: ["status", "asset"])
 ''', **subs)
+    alerts_now = newest_snapshot("alerts", "active", SCOPE)
+    alerts_by_severity = alerts_now + counted_by("severity", ("critical", "warning", "info"))
+    alerts_table = alerts_now + flux('''
+snapshot
+  |> group()
+  |> keep(columns: ["building", "family", "severity", "state", "_value"])
+  |> rename(columns: {_value: "active"})
+  |> sort(columns: ["severity", "building", "family", "state"])
+''')
+    orders_now = newest_snapshot("work_orders", "open", SCOPE)
+    orders_by_sla = orders_now + counted_by("sla", ("breached", "due_soon", "within_sla"))
+    orders_table = orders_now + flux('''
+snapshot
+  |> group()
+  |> keep(columns: ["sla", "stage", "state", "priority", "building", "_value"])
+  |> rename(columns: {_value: "open"})
+  |> sort(columns: ["sla", "priority", "building"])
+''')
+    from_alerts = "From the alerts service's newest snapshot (written every 10 s to the `platform` bucket)."
     return Dashboard(
         uid="vigil-facility-overview", title="Facility overview", folder=FACILITIES_FOLDER,
-        description="Is every sensor reporting, and is every value inside its profile band right now?",
+        description="Is every sensor reporting, is every value inside its profile band, what is alarming and "
+                    "which work orders are late, right now?",
         variables=(SITE, BUILDING),
         panels=(
             Panel("Values out of their band now", "stat", FluxQuery(out_of_band_count), ("_value",), width=6,
@@ -146,6 +200,17 @@ from(bucket: "readings")
             Panel("Band status now", "table", FluxQuery(band_table), ("asset", "_field", "_value", "low", "high", "status"),
                   width=24, height=12,
                   description="Out-of-band rows first. ±1e15 means the band is open on that side."),
+            Panel("Active alerts by severity", "stat", FluxQuery(alerts_by_severity), ("severity", "_value"), bucket="platform",
+                  decimals=0, steps=(Step("green"), Step("red", 1)),
+                  description="Open alerts (pending, firing or acknowledged). " + from_alerts),
+            Panel("Open work orders by SLA state", "bargauge", FluxQuery(orders_by_sla), ("sla", "_value"), bucket="platform",
+                  decimals=0, steps=(Step("green"), Step("orange", 1)),
+                  description="Against the response window until someone responds, then the resolution window; "
+                              "due soon once half the window has passed (escalation starts). " + from_alerts),
+            Panel("Active alerts by building and family", "table", FluxQuery(alerts_table),
+                  ("building", "family", "severity", "state", "active"), bucket="platform", description=from_alerts),
+            Panel("Open work orders by SLA state, priority and building", "table", FluxQuery(orders_table),
+                  ("sla", "stage", "state", "priority", "building", "open"), bucket="platform", description=from_alerts),
         ),
     )
 
@@ -544,9 +609,46 @@ from(bucket: "readings")
   |> group()
   |> sort(columns: ["age_s"], desc: true)
 ''', SITE=SITE_SCOPE)
+    telemetry = 'from(bucket: "platform")\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n'
+    lag = flux('''
+@FROM@  |> filter(fn: (r) => r._measurement == "ingest" and r._field == "lag_s")
+  |> aggregateWindow(every: v.windowPeriod, fn: max, createEmpty: false)
+''', FROM=telemetry)
+    backlog = flux('''
+@FROM@  |> filter(fn: (r) => r._measurement == "gateway" and r._field == "backlog")
+  @SITE@
+  |> aggregateWindow(every: v.windowPeriod, fn: max, createEmpty: false)
+''', FROM=telemetry, SITE=SITE_SCOPE)
+    # `dropped` and the notification counts are counters; a restart resets them, which is not a fall.
+    dropped = flux('''
+@FROM@  |> filter(fn: (r) => r._measurement == "gateway" and r._field == "dropped")
+  @SITE@
+  |> difference(nonNegative: true)
+  |> aggregateWindow(every: v.windowPeriod, fn: sum, createEmpty: false)
+''', FROM=telemetry, SITE=SITE_SCOPE)
+    failures = flux('''
+@FROM@  |> filter(fn: (r) => r._measurement == "notifications" and r._field == "failed")
+  |> difference(nonNegative: true)
+  |> aggregateWindow(every: v.windowPeriod, fn: sum, createEmpty: false)
+''', FROM=telemetry)
+    gateways_now = flux('''
+import "date"
+stop = v.timeRangeStop
+from(bucket: "platform")
+  |> range(start: date.sub(d: @AGE@, from: stop), stop: stop)
+  |> filter(fn: (r) => r._measurement == "gateway")
+  @SITE@
+  |> last()
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> keep(columns: ["site", "building", "gateway", "online", "backlog", "dropped", "status_age_s"])
+  |> sort(columns: ["online", "backlog"], desc: false)
+''', AGE=SNAPSHOT_MAX_AGE, SITE=SITE_SCOPE)
+    from_ingest = "From ingest's telemetry (every 10 s, `platform` bucket)."
     return Dashboard(
         uid="vigil-platform-health", title="Platform health", folder=PLATFORM_FOLDER,
-        description="What ingest writes and what it rejects, per gateway.",
+        description="What ingest writes and what it rejects, how far behind it is, the gateways' store-and-forward "
+                    "buffers, and notifications that could not be delivered.",
         variables=(SITE,),
         panels=(
             Panel("Readings written per second", "timeseries", FluxQuery(written), ("readings_per_s",), unit="reqps"),
@@ -559,6 +661,21 @@ from(bucket: "readings")
             Panel("Gateways: seconds since the last reading", "table", FluxQuery(silent), ("gateway", "age_s"), width=24,
                   unit="s", steps=(Step("green"), Step("orange", 120), Step("red", STALE_AFTER_S)),
                   description="A gateway that stopped sending rises to the top."),
+            Panel("Ingest lag", "timeseries", FluxQuery(lag), ("lag_s", "worker"), unit="s", bucket="platform",
+                  steps=(Step("green"), Step("orange", 10), Step("red", 60)), custom={"thresholdsStyle": {"mode": "line"}},
+                  description="Per ingest worker: now minus the gateway's sent_at of the newest message written. " + from_ingest),
+            Panel("Gateway backlog", "timeseries", FluxQuery(backlog), ("backlog", "gateway"), bucket="platform", decimals=0,
+                  description="Messages each gateway holds in its store-and-forward buffer, from its retained status. " + from_ingest),
+            Panel("Readings dropped by gateways", "timeseries", FluxQuery(dropped), ("dropped", "gateway"), bucket="platform",
+                  decimals=0, custom={"drawStyle": "bars"},
+                  description="Messages a gateway discarded because its buffer was full: data lost at the edge. " + from_ingest),
+            Panel("Notification deliveries failed", "timeseries", FluxQuery(failures), ("failed", "contact_point"),
+                  bucket="platform", decimals=0, custom={"drawStyle": "bars"},
+                  description="Failed delivery attempts per contact point (each retry that fails counts). "
+                              "From the alerts service's telemetry (every 10 s, `platform` bucket)."),
+            Panel("Gateways: status now", "table", FluxQuery(gateways_now),
+                  ("gateway", "online", "backlog", "dropped", "status_age_s"), width=24, bucket="platform",
+                  description="Each gateway's newest retained status: offline ones first. " + from_ingest),
         ),
     )
 

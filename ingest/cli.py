@@ -28,9 +28,13 @@ def _make_worker(config: Path | None, index: int, options: dict[str, object]):  
                         index=index, state_dir=settings.state_dir, options=IngestOptions.model_validate(options))
 
 
-def _worker_main(config: Path | None, index: int, metrics_port: int | None, options: dict[str, object]) -> None:
+def _worker_main(config: Path | None, index: int, metrics_port: int | None, options: dict[str, object],
+                 telemetry_every: float = 10.0) -> None:
     """One worker process: runs until SIGTERM or SIGINT."""
     from prometheus_client import start_http_server
+
+    from ingest.telemetry import IngestTelemetry
+    from vigil.cli import registry_or_exit, settings_or_exit
 
     worker = _make_worker(config, index, options)
     if metrics_port:
@@ -38,6 +42,10 @@ def _worker_main(config: Path | None, index: int, metrics_port: int | None, opti
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if telemetry_every > 0:  # the `platform` bucket for the dashboards; worker 0 alone reports the gateways
+        settings = settings_or_exit(config)
+        IngestTelemetry(registry_or_exit(settings), settings.mqtt_endpoint("ingest"), settings.influx_endpoint("ingest"),
+                        worker.metrics.registry, worker=index, every_s=telemetry_every, watch_gateways=index == 0).start(stop)
     profile_to = os.environ.get("VIGIL_PROFILE")  # for `vigil bench ingest`: where the CPU goes
     if profile_to:
         import cProfile
@@ -53,6 +61,7 @@ def run(
     metrics_port: Annotated[int | None, typer.Option(help="serve /metrics on 127.0.0.1:PORT+worker index")] = None,
     gzip: Annotated[bool, typer.Option(help="gzip write bodies (see `vigil bench ingest`)")] = False,
     subscription: Annotated[str, typer.Option(help="partitioned (survives Mosquitto restarts) or shared ($share group)")] = "partitioned",
+    telemetry_every: Annotated[float, typer.Option(min=0, help="seconds between telemetry points in the platform bucket; 0: none")] = 10.0,
     config: ConfigOption = None,
 ) -> None:
     """Run ingest workers until Ctrl-C or SIGTERM."""
@@ -75,10 +84,10 @@ def run(
     record.write_text(json.dumps({"workers": workers}))
 
     if workers == 1:
-        _worker_main(config, 0, metrics_port, options)
+        _worker_main(config, 0, metrics_port, options, telemetry_every)
         return
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker_main, args=(config, i, metrics_port, options), name=f"ingest-{i}") for i in range(workers)]
+    procs = [ctx.Process(target=_worker_main, args=(config, i, metrics_port, options, telemetry_every), name=f"ingest-{i}") for i in range(workers)]
     for p in procs:
         p.start()
     stop = threading.Event()

@@ -14,8 +14,8 @@ from influxdb_client import InfluxDBClient
 
 from dashboards.build import dashboards_for
 from dashboards.model import Dashboard, Panel
-from tests.dashboards.conftest import EVERY_PROFILE, FacilityData, influx
-from tests.dashboards.grafana_kit import duration_s, interpolate
+from tests.dashboards.conftest import EVERY_PROFILE, FacilityData, PlatformData, influx
+from tests.dashboards.grafana_kit import NS, TimeRange, duration_s, interpolate
 from vigil.infra.local import LocalServices
 from vigil.registry import load_registry
 
@@ -52,7 +52,7 @@ def names_in(rows: list[dict[str, Any]]) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def reader(services: LocalServices, facility_data: FacilityData) -> Any:
+def reader(services: LocalServices, facility_data: FacilityData, platform_data: PlatformData) -> Any:
     with influx(services, "reader") as client:
         yield client
 
@@ -143,3 +143,64 @@ def test_night_leak_on_the_lab_sub_meter_is_suspected(reader: InfluxDBClient, fa
     status = {r["asset"]: r["status"] for r in rows}
     assert status["water-lab-sub"] == "suspected leak"
     assert status["water-main"] == "ok"
+
+
+def by_key(rows: list[dict[str, Any]], key: str, column: str = "_value") -> dict[str, Any]:
+    return {r[key]: r[column] for r in rows}
+
+
+def test_active_alerts_and_work_orders_come_from_the_newest_snapshot(reader: InfluxDBClient, facility_data: FacilityData,
+                                                                     platform_data: PlatformData) -> None:
+    overview = "vigil-facility-overview"
+    severity = panel_rows(reader, facility_data, *by_title(overview, "Active alerts by severity"))
+    assert by_key(severity, "severity") == platform_data.alerts_by_severity == {"critical": 1, "warning": 1, "info": 0}
+    sla = panel_rows(reader, facility_data, *by_title(overview, "Open work orders by SLA state"))
+    assert by_key(sla, "sla") == {"breached": 1, "due_soon": 1, "within_sla": 1} == platform_data.orders_by_sla
+    table = panel_rows(reader, facility_data, *by_title(overview, "Open work orders by SLA state, priority and building"))
+    assert {(r["sla"], r["priority"], r["building"]) for r in table} == {
+        ("breached", "emergency", "lab"), ("due_soon", "urgent", "plant"), ("within_sla", "urgent", "lab")}
+    alerts = panel_rows(reader, facility_data, *by_title(overview, "Active alerts by building and family"))
+    assert {(r["building"], r["family"], r["severity"], r["state"], r["active"]) for r in alerts} == {
+        ("lab", "cold_chain", "critical", "firing", 1), ("plant", "electricity_meter", "warning", "pending", 1)}
+
+
+def test_the_building_variable_narrows_alerts_and_orders(reader: InfluxDBClient, facility_data: FacilityData) -> None:
+    dashboard, panel = by_title("vigil-facility-overview", "Active alerts by severity")
+    plant = {**variables_for(dashboard), "building": ["plant"]}
+    assert by_key(panel_rows(reader, facility_data, dashboard, panel, plant), "severity") == {"critical": 0, "warning": 1, "info": 0}
+    dashboard, panel = by_title("vigil-facility-overview", "Open work orders by SLA state")
+    assert by_key(panel_rows(reader, facility_data, dashboard, panel, plant), "sla") == {"breached": 0, "due_soon": 1, "within_sla": 0}
+
+
+def test_with_no_recent_snapshot_the_counts_are_empty_not_zero(reader: InfluxDBClient, facility_data: FacilityData) -> None:
+    """Zeros only stand for "nothing open" when the alerts service reported; a silent service shows no data."""
+    dashboard, panel = by_title("vigil-facility-overview", "Active alerts by severity")
+    day = facility_data.day
+    before_the_first_snapshot = TimeRange(day.start_ns, day.stop_ns - 4 * 3600 * NS)
+    rows = run(reader, "no snapshot", interpolate(panel.query.query, before_the_first_snapshot, variables_for(dashboard)))
+    assert rows == []
+
+
+def test_gateway_backlog_drops_and_status_come_from_the_retained_statuses(reader: InfluxDBClient, facility_data: FacilityData,
+                                                                          platform_data: PlatformData) -> None:
+    health = "vigil-platform-health"
+    now = panel_rows(reader, facility_data, *by_title(health, "Gateways: status now"))
+    assert by_key(now, "gateway", "backlog") == platform_data.backlog
+    assert by_key(now, "gateway", "online") == {"gw-lab": 1, "gw-plant": 1}
+    assert {r["building"] for r in now} == {"lab", "plant"}
+    backlog = panel_rows(reader, facility_data, *by_title(health, "Gateway backlog"))
+    assert max(r["_value"] for r in backlog if r["gateway"] == "gw-lab") == 1200
+    dropped = panel_rows(reader, facility_data, *by_title(health, "Readings dropped by gateways"))
+    per_gateway = {gw: sum(r["_value"] for r in dropped if r["gateway"] == gw) for gw in ("gw-lab", "gw-plant")}
+    assert per_gateway == platform_data.dropped_in_day
+
+
+def test_ingest_lag_and_notification_failures_are_drawn(reader: InfluxDBClient, facility_data: FacilityData,
+                                                        platform_data: PlatformData) -> None:
+    health = "vigil-platform-health"
+    lag = panel_rows(reader, facility_data, *by_title(health, "Ingest lag"))
+    assert {r["worker"] for r in lag} == {"0"} and {r["_value"] for r in lag} == {1.5}
+    failures = panel_rows(reader, facility_data, *by_title(health, "Notification deliveries failed"))
+    assert platform_data.failed_after_first_round > 0, "the first pages were refused"
+    assert sum(r["_value"] for r in failures) > 0, "the retries that failed later in the day are counted"
+    assert {r["contact_point"] for r in failures} <= {"wang-mail", "zhang-mail", "chen-mail", "ops-hook"}

@@ -89,7 +89,7 @@ def test_queries_read_only_vigil_buckets_and_leave_no_placeholder(folder: str, m
         query = panel["targets"][0]["query"]
         assert "@" not in query, panel["title"]
         for bucket in query.split('from(bucket: "')[1:]:
-            assert bucket.split('"')[0] in {"readings", "readings_1m", "readings_1h", "deadletter"}
+            assert bucket.split('"')[0] in {"readings", "readings_1m", "readings_1h", "deadletter", "platform"}
 
 
 def test_panels_over_a_month_read_the_downsampled_buckets() -> None:

@@ -35,6 +35,7 @@ BUCKETS = (
     BucketSpec("readings_1m", 730 * DAY, "1-minute min/mean/max, counters as increases"),
     BucketSpec("readings_1h", 730 * DAY, "1-hour min/mean/max, counters as increases"),
     BucketSpec("deadletter", 30 * DAY, "rejected readings with their reason"),
+    BucketSpec("platform", 30 * DAY, "the services' own telemetry: gateways, ingest, alerts, work orders, notifications"),
 )
 
 
