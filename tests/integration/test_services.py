@@ -12,6 +12,7 @@ from influxdb_client.rest import ApiException
 
 from tests.support.mqtt import MqttTestClient
 from vigil.contract import readings_topic, status_topic
+from vigil.infra import influxdb
 from vigil.infra.influxdb import BUCKETS
 from vigil.infra.local import LocalServices
 from vigil.settings import MqttEndpoint
@@ -52,6 +53,27 @@ def test_second_up_keeps_credentials_and_is_idempotent(services: LocalServices) 
     assert before["influx"]["tokens"] == after["influx"]["tokens"]
     assert before["mqtt"]["accounts"] == after["mqtt"]["accounts"]
     assert services.status()["influxdb"]["healthy"]
+
+
+def test_tokens_from_before_a_bucket_was_added_are_replaced_by_ones_that_cover_it(
+        services: LocalServices, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An install onboarded by an older Vigil: its tokens cover the buckets of the day.
+    op = services.settings.influx_endpoint("operator")
+    admin = services.settings.services_state()["influx_admin"]
+    kwargs = dict(org=op.org, username=admin["username"], password=admin["password"], operator_token=op.token.get_secret_value())
+    old = influxdb.onboard(op.url, **kwargs)
+    monkeypatch.setattr(influxdb, "BUCKETS", (*influxdb.BUCKETS, influxdb.BucketSpec("added_later", 86400, "a newer bucket")))
+    new = influxdb.onboard(op.url, **kwargs, ingest_token=old.ingest_token, reader_token=old.reader_token)
+    assert new.ingest_token != old.ingest_token and new.reader_token != old.reader_token
+    line = f"cold_chain,sensor=token-probe temperature=4.0 {time.time_ns()}"
+    with InfluxDBClient(url=op.url, token=new.ingest_token, org=op.org) as client:
+        client.write_api(write_options=SYNCHRONOUS).write("added_later", record=line)
+    with InfluxDBClient(url=op.url, token=old.ingest_token, org=op.org) as client, pytest.raises(ApiException) as revoked:
+        client.write_api(write_options=SYNCHRONOUS).write("readings", record=line)
+    assert revoked.value.status == 401
+    # Unchanged buckets: the same tokens come back.
+    again = influxdb.onboard(op.url, **kwargs, ingest_token=new.ingest_token, reader_token=new.reader_token)
+    assert (again.ingest_token, again.reader_token) == (new.ingest_token, new.reader_token)
 
 
 def test_state_file_is_private(services: LocalServices) -> None:

@@ -140,11 +140,18 @@ def onboard(url: str, *, org: str, username: str, password: str, operator_token:
             bucket_ids[spec.name] = bucket.id
 
         auth_api = client.authorizations_api()
-        existing = {a.token for a in auth_api.find_authorizations(org_id=org_id)}
+        existing = {a.token: a for a in auth_api.find_authorizations(org_id=org_id)}
+
+        def covers(auth: Authorization, actions: tuple[str, ...]) -> bool:
+            granted = {(p.action, p.resource.id) for p in auth.permissions or () if p.resource.type == "buckets"}
+            return all((a, bid) in granted for bid in bucket_ids.values() for a in actions)
 
         def token(description: str, actions: tuple[str, ...], known: str | None) -> str:
             if known and known in existing:
-                return known
+                if covers(existing[known], actions):
+                    return known
+                # A bucket added since (e.g. `platform`): InfluxDB cannot widen a token, so replace it.
+                auth_api.delete_authorization(existing[known])
             perms = [Permission(action=a, resource=PermissionResource(type="buckets", id=bid, org_id=org_id))
                      for bid in bucket_ids.values() for a in actions]
             created = auth_api.create_authorization(authorization=Authorization(
