@@ -184,6 +184,12 @@ class NoteIn(_In):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class DispositionIn(_In):
+    disposition: Literal["usable", "quarantine", "discard"] = Field(
+        description="usable: no effect on the product; quarantine: held pending review; discard: destroyed")
+    note: str | None = Field(default=None, max_length=2000, description="the evidence, e.g. the manufacturer's stability data")
+
+
 # --------------------------------------------------------------------------
 # On call (names only: contact points' URLs and secrets never leave the server)
 

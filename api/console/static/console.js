@@ -134,7 +134,17 @@ function alertCard(alert) {
       actions.append(h("button", { class: "resolve", onclick: () => openForm(actions, noteForm(t("resolve"),
         async (note) => remember(await post(`/alerts/${alert.id}/resolve`, { note })))) }, t("resolve")));
     }
+    actions.append(h("button", { class: "comment", onclick: () => openForm(actions, noteForm(t("comment"),
+      async (note) => { await post(`/alerts/${alert.id}/comments`, { note }); refreshHistory(trail, alert.id); },
+      { required: true })) }, t("comment")));
   }
+  // The audit trail, on demand: who did what and when, with their notes.
+  const trail = h("ol", { class: "history", hidden: true });
+  actions.append(h("button", { class: "history-toggle", onclick: (event) => {
+    trail.hidden = !trail.hidden;
+    event.target.textContent = trail.hidden ? t("history") : t("hide_history");
+    if (!trail.hidden) refreshHistory(trail, alert.id);
+  } }, t("history")));
   return h("article", { class: `card alert severity-${alert.severity} state-${alert.state}`, dataset: { alertId: alert.id } },
     h("header", {}, badge("severity", alert.severity), badge("state", alert.state),
       alert.suppressed_by ? h("span", { class: "badge muted" }, `${t("suppressed")}: ${alert.suppressed_by}`) : null,
@@ -148,7 +158,18 @@ function alertCard(alert) {
       alert.acknowledged_by ? [h("dt", {}, t("acknowledged_by")), h("dd", { class: "acked-by" },
         `${alert.acknowledged_by}, ${when(alert.acknowledged_at)}`)] : null,
       alert.resolved_by ? [h("dt", {}, t("resolved_by")), h("dd", {}, `${alert.resolved_by}, ${when(alert.resolved_at)}`)] : null),
-    actions);
+    actions, trail);
+}
+
+async function refreshHistory(trail, alertId) {
+  try {
+    const { events } = await get(`/alerts/${alertId}`);
+    trail.replaceChildren(...events.map((e) => h("li", {}, h("span", { class: "when" }, when(e.at)), " ",
+      h("strong", {}, e.actor), ` ${e.action}`, e.to_state ? ` → ${t(`state_${e.to_state}`)}` : "",
+      e.note ? h("q", {}, e.note) : null)));
+  } catch (error) {
+    trail.replaceChildren(failure(error));
+  }
 }
 
 function remember(alert) {
@@ -386,8 +407,37 @@ async function excursionsPage() {
       h("td", {}, x.product ?? "—"), h("td", {}, when(x.started_at)), h("td", {}, x.ended_at ? when(x.ended_at) : t("ongoing")),
       h("td", {}, formatNumber(x.peak)), h("td", {}, formatNumber(x.minutes_out_of_range)),
       h("td", {}, x.mean_kinetic_temperature === null ? "—" : formatNumber(x.mean_kinetic_temperature)),
-      h("td", {}, x.disposition ? `${x.disposition} (${x.disposition_by})` : "—")))))
+      h("td", { class: "disposition" }, dispositionCell(x))))))
     : h("p", { class: "empty" }, t("nothing")));
+}
+
+const DISPOSITIONS = ["usable", "quarantine", "discard"];
+
+/** The decision on the product, and for on-call staff the form to sign it (again). */
+function dispositionCell(excursion) {
+  const cell = h("div", {}, excursion.disposition
+    ? [h("strong", {}, t(`disposition_${excursion.disposition}`)), ` — ${excursion.disposition_by}, ${when(excursion.disposition_at)}`,
+      excursion.disposition_note ? h("q", {}, excursion.disposition_note) : null]
+    : h("span", { class: "muted" }, t("disposition_pending")));
+  if (!can("oncall") || !excursion.ended_at) return cell;
+  const form = h("form", { class: "note-form", hidden: true },
+    h("select", { name: "disposition", "aria-label": t("disposition") },
+      DISPOSITIONS.map((d) => h("option", { value: d }, t(`disposition_${d}`)))),
+    h("input", { type: "text", name: "note", maxlength: 2000, placeholder: t("note_placeholder"), "aria-label": t("note") }),
+    h("button", { type: "submit", class: "primary" }, t("confirm")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await post(`/excursions/${excursion.id}/disposition`,
+        { disposition: form.disposition.value, note: form.note.value.trim() || null });
+      await excursionsPage();
+    } catch (error) {
+      form.append(failure(error));
+    }
+  });
+  cell.append(h("button", { class: "sign-off", onclick: (event) => { form.hidden = false; event.target.remove(); } }, t("sign_off")),
+    form);
+  return cell;
 }
 
 // ---------------------------------------------------------------- shell, stream, router

@@ -175,3 +175,49 @@ def test_the_token_never_appears_in_a_url(console: Console, console_tokens: dict
     secret = console_tokens[Role.ONCALL]
     assert console.urls and not [url for url in console.urls if secret in url or secret.split("_")[-1] in url]
     assert secret not in console.page.url
+
+
+def test_an_oncall_engineer_comments_on_an_alert_and_reads_its_history(
+        console: Console, console_store: AlertStore, console_tokens: dict[Role, str]) -> None:
+    console_store.apply(firing(rule="console-history"))
+    alert = next(a for a in console_store.list_alerts(limit=50) if a.rule_id.endswith("console-history"))
+    console_store.acknowledge(alert.id, by="Wang Li", note="on my way")
+    console.sign_in(console_tokens[Role.ONCALL])
+    card = console.page.locator(f'article[data-alert-id="{alert.id}"]')
+    card.locator("button.history-toggle").click()
+    expect(card.locator("ol.history")).to_contain_text("Wang Li")
+    expect(card.locator("ol.history")).to_contain_text("on my way")
+    card.locator("button.comment").click()
+    card.locator("input[name=note]").fill("engineer from Siemens booked for 14:00")
+    card.locator("form.note-form button[type=submit]").click()
+    expect(card.locator("ol.history")).to_contain_text("engineer from Siemens booked for 14:00")
+    comments = [e for e in console_store.alert_events(alert.id) if e.note == "engineer from Siemens booked for 14:00"]
+    assert [e.actor for e in comments] == ["test-oncall"]
+    console.screenshot("alert-history")
+    assert console.errors == []
+
+
+def test_an_oncall_pharmacist_signs_off_an_ended_excursion(console: Console, console_store: AlertStore,
+                                                           console_tokens: dict[Role, str]) -> None:
+    ended = console_store.record_excursion(ExcursionEvent(
+        sensor="bb-fridge-1-temp", asset="bb-fridge-1", product="red cells", started_ns=1_795_500_000_000_000_000,
+        ended_ns=1_795_501_200_000_000_000, peak=7.9, minutes_out_of_range=20.0, mean_kinetic_temperature=6.5, low=2.0, high=6.0))
+    console.sign_in(console_tokens[Role.VIEWER])
+    console.go("excursions")
+    expect(console.page.locator("table.table")).to_be_visible()
+    assert console.page.locator("button.sign-off").count() == 0  # a viewer reads, does not sign
+    console.page.click("#sign-out")
+    console.sign_in(console_tokens[Role.ONCALL])
+    console.go("excursions")
+    row = console.page.locator("tbody tr", has_text="red cells")
+    expect(row.locator("form.note-form")).to_be_hidden()  # until Sign off is pressed
+    row.locator("button.sign-off").click()
+    row.locator("select[name=disposition]").select_option("quarantine")
+    row.locator("input[name=note]").fill("held for the transfusion lab's review")
+    row.locator("button[type=submit]").click()
+    expect(console.page.locator("tbody tr", has_text="red cells").locator("td.disposition")).to_contain_text("test-oncall")
+    signed = next(x for x in console_store.list_excursions(sensor="bb-fridge-1-temp") if x.id == ended.id)
+    assert (signed.disposition, signed.disposition_by) == ("quarantine", "test-oncall")
+    assert signed.disposition_note == "held for the transfusion lab's review"
+    console.screenshot("excursion-signed")
+    assert console.errors == []
