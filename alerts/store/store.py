@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from alerts.model import AlertState, ExcursionEvent, Transition
 from alerts.notify.base import Notification, NotificationKind
 from alerts.oncall import EscalationPolicy, Recipient, RoutingFacts, Target
+from alerts.store.changes import ChangeFeed
 from alerts.store.core import (
     ENGINE,
     FAILED,
@@ -127,7 +128,7 @@ def _clean_value(value: float | bool | None) -> float | bool | None:
     return value
 
 
-class AlertStore(WorkOrderBook, Outbox):
+class AlertStore(WorkOrderBook, Outbox, ChangeFeed):
     """Alerts, escalation, notifications and work orders in one database.
 
     Open it with `open_store(url, ...)`, which migrates first. Its parts:

@@ -17,12 +17,10 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Header
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from alerts.store.records import alert_event_record, alert_record, work_order_event_record, work_order_record
-from alerts.store.schema import AlertEventRow, AlertRow, WorkOrderEventRow, WorkOrderRow
+from alerts.store import AlertStore
 from api.deps import StoreDep, Viewer
 from api.live import POSITION_PATTERN, AlertChange, SkippedIds, StreamPosition, WorkOrderChange, interleave
 from api.tokens import api_tokens
@@ -42,33 +40,19 @@ def token_is_live(engine: Engine, token_id: int) -> bool:
     return row is not None and row.revoked_at is None
 
 
-def newest_position(engine: Engine) -> StreamPosition:
+def newest_position(store: AlertStore) -> StreamPosition:
     """Where the logs end now: a client with no Last-Event-ID starts here."""
-    with Session(engine) as s:
-        alert_event = s.scalar(select(func.max(AlertEventRow.id))) or 0
-        work_order_event = s.scalar(select(func.max(WorkOrderEventRow.id))) or 0
-    return StreamPosition(alert_event, work_order_event)
+    return StreamPosition(*store.newest_event_ids())
 
 
-def _after(column: InstrumentedAttribute[int], last: int, holes: Sequence[int]) -> ColumnElement[bool]:
-    return or_(column > last, column.in_(holes)) if holes else column > last
-
-
-def changes_after(engine: Engine, position: StreamPosition, alert_holes: Sequence[int] = (),
+def changes_after(store: AlertStore, position: StreamPosition, alert_holes: Sequence[int] = (),
                   work_order_holes: Sequence[int] = (), limit: int = BATCH) -> tuple[list[AlertChange], list[WorkOrderChange]]:
     """Events recorded after `position` (and those of the holes given that
     have committed since), oldest first, each with its alert or work order
     as it is now."""
-    with Session(engine) as s:
-        alerts = s.execute(select(AlertEventRow, AlertRow).join(AlertRow, AlertRow.id == AlertEventRow.alert_id)
-                           .where(_after(AlertEventRow.id, position.alert_event, alert_holes))
-                           .order_by(AlertEventRow.id).limit(limit)).all()
-        orders = s.execute(select(WorkOrderEventRow, WorkOrderRow)
-                           .join(WorkOrderRow, WorkOrderRow.id == WorkOrderEventRow.work_order_id)
-                           .where(_after(WorkOrderEventRow.id, position.work_order_event, work_order_holes))
-                           .order_by(WorkOrderEventRow.id).limit(limit)).all()
-        return ([AlertChange(event=alert_event_record(e), alert=alert_record(a)) for e, a in alerts],
-                [WorkOrderChange(event=work_order_event_record(e), work_order=work_order_record(o)) for e, o in orders])
+    alerts = store.alert_events_after(position.alert_event, alert_holes, limit)
+    orders = store.work_order_events_after(position.work_order_event, work_order_holes, limit)
+    return ([AlertChange(event=e, alert=a) for e, a in alerts], [WorkOrderChange(event=e, work_order=o) for e, o in orders])
 
 
 @router.get("/stream", response_class=EventSourceResponse)
@@ -89,7 +73,7 @@ async def stream_changes(
     if last_event_id is not None:
         position = StreamPosition.parse(last_event_id)
     else:
-        position = await anyio.to_thread.run_sync(newest_position, engine)
+        position = await anyio.to_thread.run_sync(newest_position, store)
     # Sent at once, so the client knows it is connected and where it starts.
     yield ServerSentEvent(comment=f"stream from {position}", retry=RETRY_MS)
     alert_holes, work_order_holes = SkippedIds(), SkippedIds()
@@ -101,7 +85,7 @@ async def stream_changes(
             if not await anyio.to_thread.run_sync(token_is_live, engine, who.id):
                 return
             checked = now
-        alerts, orders = await anyio.to_thread.run_sync(changes_after, engine, position, alert_holes.wanted(now),
+        alerts, orders = await anyio.to_thread.run_sync(changes_after, store, position, alert_holes.wanted(now),
                                                         work_order_holes.wanted(now))
         alert_holes.saw(position.alert_event, [c.event.id for c in alerts], now)
         work_order_holes.saw(position.work_order_event, [c.event.id for c in orders], now)
