@@ -16,6 +16,7 @@ import typer
 
 if TYPE_CHECKING:
     from alerts.store import AlertStore
+    from vigil.registry import Registry
     from vigil.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Alerts: the rules engine, alerts and escalation.")
@@ -24,8 +25,10 @@ orders_app = typer.Typer(no_args_is_help=True, help="Maintenance work orders.")
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="settings file (YAML)", envvar="VIGIL_CONFIG")]
 
 
-def _open(config: Path | None, with_oncall: bool = True) -> tuple[Settings, AlertStore]:
-    """The settings and the alert store (migrated), with the on-call config when asked."""
+def _open(config: Path | None, with_oncall: bool = True) -> tuple[Settings, Registry, AlertStore]:
+    """The settings, the registry and the alert store (migrated), with the
+    on-call config when asked. The registry is parsed once: at 100,000
+    sensors that takes a while."""
     from alerts.oncall import load_oncall_config
     from alerts.store import open_store
     from vigil.cli import fail, registry_or_exit, settings_or_exit
@@ -41,13 +44,13 @@ def _open(config: Path | None, with_oncall: bool = True) -> tuple[Settings, Aler
             fail(f"invalid on-call config:\n{exc}", 2)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.database, registry=registry, oncall=oncall, console_url=settings.console_url)
-    return settings, store
+    return settings, registry, store
 
 
 @contextmanager
 def _store(config: Path | None) -> Iterator[AlertStore]:
     """The alert store for one command, closed afterwards whatever happens."""
-    _, store = _open(config, with_oncall=False)
+    _, _, store = _open(config, with_oncall=False)
     try:
         yield store
     finally:
@@ -67,13 +70,11 @@ def run(
     from alerts.service import AlertsService
     from alerts.sink import StoreSink
 
-    settings, store = _open(config)
+    settings, registry, store = _open(config)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s alerts %(levelname)s %(name)s: %(message)s")
     oncall = store.oncall
     dispatcher = Dispatcher(store, notifiers_for(oncall.contact_points) if oncall else {})
     sink = StoreSink(store, dispatcher)
-    from vigil.cli import registry_or_exit
-
     telemetry = None
     if telemetry_every > 0:
         from alerts.telemetry import AlertsTelemetry
@@ -83,7 +84,7 @@ def run(
             telemetry = AlertsTelemetry(store, settings.influx_endpoint("ingest"), every_s=telemetry_every)
         except ConfigError as exc:
             logging.getLogger("vigil.alerts").warning("no telemetry for the dashboards: %s", exc)
-    service = AlertsService(registry_or_exit(settings), settings.mqtt_endpoint("alerts"), sink, telemetry=telemetry)
+    service = AlertsService(registry, settings.mqtt_endpoint("alerts"), sink, telemetry=telemetry)
     if metrics_port:
         from prometheus_client import start_http_server
 

@@ -7,6 +7,7 @@ runs. Parameters are plain frozen dataclasses, one per rule kind.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import timedelta
@@ -224,7 +225,7 @@ class RuleBook:
 
     def __post_init__(self) -> None:
         ids = [r.id for r in self.rules] + [e.id for e in self.excursions]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)  # not ids.count: quadratic at 100,000 sensors
         if duplicates:
             raise ValueError(f"rule ids must be unique: {', '.join(duplicates)}")
 
