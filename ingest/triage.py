@@ -5,10 +5,15 @@ whatever the payload, it returns and never raises."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ingest.deadletter import DeadLetter
 from ingest.points import PointWriter
-from vigil.contract import ContractError, Reason, decode_readings, parse_topic
+from vigil.contract import ContractError, Reason, TopicAddress, decode_readings, parse_topic
+
+# A worker sees the same few topics (one per gateway) over and over; their
+# addresses are immutable, so parse each once. Bounded: topics are input.
+_address = lru_cache(maxsize=4096)(parse_topic)
 
 
 @dataclass(slots=True)
@@ -22,7 +27,7 @@ class Triage:
 
 def triage(topic: str, payload: bytes | bytearray, points: PointWriter, now_ns: int) -> Triage:
     out = Triage()
-    address = parse_topic(topic)
+    address: TopicAddress | None = _address(topic)
     if address is None or address.channel != "readings":
         out.dead.append(DeadLetter(Reason.BAD_TOPIC, "topic is not vigil/v1/<site>/<gateway>/readings", topic, "-", "-", payload))
         return out

@@ -24,6 +24,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -38,6 +39,7 @@ from pydantic import BaseModel, Field
 
 from ingest.deadletter import DeadLetter
 from ingest.influx import InfluxWriter, WriteError
+from ingest.mqtt_client import IngestClient
 from ingest.points import PointWriter
 from ingest.sequence import SequenceLedger
 from ingest.triage import triage
@@ -130,10 +132,7 @@ class _Prepared:
     newest_sent: int = 0
 
 
-@dataclass
-class _Inbound:
-    generation: int
-    message: mqtt.MQTTMessage
+_Inbound = tuple[int, mqtt.MQTTMessage]  # (connection generation, message)
 
 
 class IngestWorker:
@@ -154,7 +153,10 @@ class IngestWorker:
         self._subscriptions_file = state_dir / "ingest" / f"{self.options.share_group}-{index}.subscriptions.json"
         self.mqtt_endpoint = mqtt_endpoint
         self.client_id = f"{self.options.share_group}-{index}"
-        self._inbox: queue.Queue[_Inbound] = queue.Queue()
+        # paho's thread appends, the triage thread pops: a deque needs no lock
+        # per message; `_arrived` wakes the triage thread when it waits.
+        self._inbox: deque[_Inbound] = deque()
+        self._arrived = threading.Event()
         self.subscribed = threading.Event()  # set once the broker confirmed the subscription
         self._generation = 0
         self._dead_seq = 0
@@ -165,9 +167,9 @@ class IngestWorker:
 
     # -- MQTT --------------------------------------------------------------
 
-    def _make_client(self) -> mqtt.Client:
+    def _make_client(self) -> IngestClient:
         v5 = self.options.mqtt_protocol == "5"
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, manual_ack=True,
+        client = IngestClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, manual_ack=True,
                              protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False)
         ep = self.mqtt_endpoint
         if ep.username:
@@ -236,7 +238,9 @@ class IngestWorker:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._last_message = time.monotonic()
-        self._inbox.put(_Inbound(self._generation, message))
+        self._inbox.append((self._generation, message))
+        if not self._arrived.is_set():  # set() takes a lock; skip it while the flag is up
+            self._arrived.set()
 
     def retire(self, idle_s: float = 3.0) -> None:
         """End the session of a worker that is no longer wanted (fewer
@@ -250,7 +254,7 @@ class IngestWorker:
         def watch() -> None:
             while not stop.wait(0.5):
                 idle = time.monotonic() - self._last_message > idle_s
-                if self.subscribed.is_set() and idle and self._inbox.empty():
+                if self.subscribed.is_set() and idle and not self._inbox:
                     stop.set()
 
         threading.Thread(target=watch, daemon=True).start()
@@ -316,32 +320,38 @@ class IngestWorker:
         client.disconnect()
         client.loop_stop()
 
+    def _wait_inbox(self, timeout: float) -> bool:
+        """Whether a message is waiting, after waiting up to `timeout`."""
+        self._arrived.clear()
+        if self._inbox:  # appended before the clear: its set() may have been skipped
+            return True
+        return self._arrived.wait(timeout)
+
     def _collect(self, stop: threading.Event) -> list[_Inbound]:
         """Messages until the batch is full or `batch_max_wait_s` has passed."""
-        try:
-            first = self._inbox.get(timeout=0.2)
-        except queue.Empty:
+        inbox = self._inbox
+        if not inbox and not self._wait_inbox(0.2):
             return []
-        batch = [first]
+        batch: list[_Inbound] = []
         readings = 0
+        limit = self.options.batch_max_readings
         deadline = time.monotonic() + self.options.batch_max_wait_s
-        while readings < self.options.batch_max_readings and not stop.is_set():
+        while True:
+            while inbox and readings < limit:
+                item = inbox.popleft()
+                batch.append(item)
+                readings += max(1, item[1].payload.count(b'"sensor"'))  # cheap estimate, good enough to bound a batch
+            if readings >= limit or stop.is_set():
+                return batch
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                item = self._inbox.get(timeout=remaining)
-            except queue.Empty:
-                break
-            batch.append(item)
-            readings += max(1, item.message.payload.count(b'"sensor"'))  # cheap estimate, good enough to bound a batch
-        return batch
+            if remaining <= 0 or not self._wait_inbox(remaining):
+                return batch
 
     def _prepare(self, batch: list[_Inbound]) -> _Prepared:
         now_ns = time.time_ns()
-        out = _Prepared(acks=[(item.generation, item.message.mid, item.message.qos) for item in batch])
-        for item in batch:
-            t = triage(item.message.topic, item.message.payload, self.points, now_ns)
+        out = _Prepared(acks=[(generation, message.mid, message.qos) for generation, message in batch])
+        for _, message in batch:
+            t = triage(message.topic, message.payload, self.points, now_ns)
             out.readings += t.readings
             out.lines += t.lines
             out.dead += t.dead
@@ -375,9 +385,7 @@ class IngestWorker:
                 for gateway, missing in self.ledger.gaps().items():
                     m.gaps.labels(gateway).set(missing)
             generation = self._generation
-            for gen, mid, qos in batch.acks:
-                if gen == generation:
-                    self.client.ack(mid, qos)
+            self.client.ack_many((mid, qos) for gen, mid, qos in batch.acks if gen == generation)
 
     def _write_until_done(self, lines: list[str], dead_lines: list[str], stop: threading.Event) -> bool:
         delay = self.options.retry_initial_s
