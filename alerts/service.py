@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from alerts.model import ExcursionEvent, Transition
 from alerts.rules import RulesEngine
 from vigil.contract import TOPIC_PREFIX, ContractError, GatewayState, Reading, decode_readings, decode_status, parse_topic
+from vigil.mqtt import authenticate
 from vigil.registry import Registry
 from vigil.settings import MqttEndpoint
 from vigil.validation import canonical_reading
@@ -100,8 +101,7 @@ class AlertsService:
     def _make_client(self) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv311,
                              clean_session=False, manual_ack=True)
-        if self.endpoint.username:
-            client.username_pw_set(self.endpoint.username, self.endpoint.password.get_secret_value() if self.endpoint.password else None)
+        authenticate(client, self.endpoint)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

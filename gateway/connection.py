@@ -12,13 +12,13 @@ back from `service()` and no state is shared between threads.
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
+from vigil.mqtt import authenticate
 from vigil.settings import MqttEndpoint
 
 
@@ -89,10 +89,7 @@ class MqttConnection:
         self._events: list[ConnectionEvent] = []
         self._gone = False
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        if endpoint.username:
-            client.username_pw_set(endpoint.username, endpoint.password.get_secret_value() if endpoint.password else None)
-        if endpoint.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        authenticate(client, endpoint)
         client.will_set(will.topic, will.payload, qos=1, retain=will.retain)
         client.connect_timeout = connect_timeout_s
         # paho would otherwise hold back publishes beyond 20 in its memory;

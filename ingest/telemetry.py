@@ -32,6 +32,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import CollectorRegistry
 
 from vigil.contract import TOPIC_PREFIX, ContractError, GatewayState, decode_status, parse_topic
+from vigil.mqtt import authenticate
 from vigil.registry import Registry
 from vigil.settings import InfluxEndpoint, MqttEndpoint
 
@@ -162,11 +163,7 @@ class IngestTelemetry:
 
     def _client(self) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv311, clean_session=True)
-        ep = self.mqtt_endpoint
-        if ep.username:
-            client.username_pw_set(ep.username, ep.password.get_secret_value() if ep.password else None)
-        if ep.tls:
-            client.tls_set()
+        authenticate(client, self.mqtt_endpoint)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe

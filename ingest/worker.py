@@ -44,6 +44,7 @@ from ingest.points import PointWriter
 from ingest.sequence import SequenceLedger
 from ingest.triage import triage
 from vigil.contract import TOPIC_PREFIX
+from vigil.mqtt import authenticate
 from vigil.registry import Registry
 from vigil.settings import InfluxEndpoint, MqttEndpoint
 from vigil.validation import TimeWindow
@@ -171,11 +172,7 @@ class IngestWorker:
         v5 = self.options.mqtt_protocol == "5"
         client = IngestClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, manual_ack=True,
                              protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False)
-        ep = self.mqtt_endpoint
-        if ep.username:
-            client.username_pw_set(ep.username, ep.password.get_secret_value() if ep.password else None)
-        if ep.tls:
-            client.tls_set()
+        authenticate(client, self.mqtt_endpoint)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -313,8 +310,7 @@ class IngestWorker:
         """MQTT 3.1.1 ends a persistent session by connecting once with a clean session."""
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv311, clean_session=True)
         ep = self.mqtt_endpoint
-        if ep.username:
-            client.username_pw_set(ep.username, ep.password.get_secret_value() if ep.password else None)
+        authenticate(client, ep)
         client.connect(ep.host, ep.port, keepalive=10)
         client.loop_start()
         client.disconnect()
