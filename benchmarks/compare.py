@@ -33,7 +33,7 @@ import psutil
 from influxdb_client import InfluxDBClient
 from paho.mqtt.enums import CallbackAPIVersion
 
-from benchmarks.ingest import Workload, publish_with_mosquitto_pub, synthetic_readings
+from benchmarks.ingest import Workload, cpu_seconds, publish_with_mosquitto_pub, synthetic_readings
 from benchmarks.plots import rate_series, throughput_plot
 from benchmarks.telegraf import TelegrafConfig, TelegrafProcess, build_telegraf
 from ingest.worker import SHARE_GROUP
@@ -142,17 +142,6 @@ def _vigil_written(url: str) -> int:
             if line.startswith("vigil_ingest_readings_written_total "):
                 return int(float(line.split()[1]))
     return 0
-
-
-def _cpu_s(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += t.user + t.system
-    return total
 
 
 def _rss(procs: list[psutil.Process]) -> int:
@@ -299,7 +288,7 @@ def turn(system: str, local: LocalServices, registry: Registry, workload: Worklo
     try:
         base = _wait_until_consuming(local, registry, consumer, start_ns - PROBE_BEFORE_S * 10**9, seq, workdir / "probe")
         procs = consumer.processes()
-        cpu0 = _cpu_s(procs)
+        cpu0 = cpu_seconds(procs)
         peak_rss = _rss(procs)
         samples: list[tuple[float, float]] = [(0.0, 0.0)]
         started = time.perf_counter()
@@ -315,7 +304,7 @@ def turn(system: str, local: LocalServices, registry: Registry, workload: Worklo
                 raise RuntimeError(f"{system}: only {done} of {workload.readings} readings written after {TIMEOUT_S:.0f} s")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        cpu = _cpu_s(procs) - cpu0
+        cpu = cpu_seconds(procs) - cpu0
         for pub in publishers:
             pub.wait(30)
     finally:

@@ -102,7 +102,8 @@ def _written(metrics_urls: list[str]) -> float:
     return total
 
 
-def _cpu_s(procs: list[psutil.Process]) -> float:
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    """User and system CPU seconds of the processes still running."""
     total = 0.0
     for p in procs:
         try:
@@ -180,7 +181,7 @@ def end_to_end(local: LocalServices, registry: Registry, workload: Workload, sta
         time.sleep(1.0)  # let it subscribe
         parent = psutil.Process(proc.pid)
         ps = [parent, *parent.children(recursive=True)]
-        cpu0 = _cpu_s(ps)
+        cpu0 = cpu_seconds(ps)
         peak_rss = sum(p.memory_info().rss for p in ps)
 
         started = time.perf_counter()
@@ -201,7 +202,7 @@ def end_to_end(local: LocalServices, registry: Registry, workload: Workload, sta
             while _count(local, start_ns, stop_ns) < workload.readings and time.perf_counter() - started < 600:
                 time.sleep(0.1)
             elapsed = time.perf_counter() - started
-        cpu1 = _cpu_s(ps)
+        cpu1 = cpu_seconds(ps)
         for pub in publishers:
             pub.wait(30)
     finally:
