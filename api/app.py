@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import fastapi_offline
+import urllib3
 from fastapi import FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -94,6 +95,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
         return _error(409, str(exc))
 
+    async def influx_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Not the client's fault and not a bug: say so, so that callers retry (no address in the text).
+        return _error(503, "the readings database (InfluxDB) is unavailable; try again shortly")
+
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         # Never a stack trace or a connection string in a response; the server log has it.
         return _error(500, "internal error")
@@ -102,6 +107,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(missing, not_found)
     for refused in (InvalidAlertTransition, InvalidWorkOrderTransition):
         app.add_exception_handler(refused, conflict)
+    # influxdb-client raises urllib3's errors when InfluxDB cannot be reached or times out.
+    app.add_exception_handler(urllib3.exceptions.HTTPError, influx_unavailable)
     app.add_exception_handler(Exception, unexpected)
 
 

@@ -19,6 +19,7 @@ const WORK_ORDER_NEXT = {
 const main = document.getElementById("main");
 const state = { alerts: new Map(), workOrders: new Map(), stopStream: null, streamStatus: "reconnecting" };
 const alertCards = new Map();
+const openHistories = new Set(); // alert ids whose audit trail is open
 const workOrderCards = new Map();
 
 // ---------------------------------------------------------------- helpers
@@ -138,13 +139,18 @@ function alertCard(alert) {
       async (note) => { await post(`/alerts/${alert.id}/comments`, { note }); refreshHistory(trail, alert.id); },
       { required: true })) }, t("comment")));
   }
-  // The audit trail, on demand: who did what and when, with their notes.
-  const trail = h("ol", { class: "history", hidden: true });
+  // The audit trail, on demand: who did what and when, with their notes. It
+  // stays open when a live update rebuilds the card.
+  const shown = openHistories.has(alert.id);
+  const trail = h("ol", { class: "history", hidden: !shown });
   actions.append(h("button", { class: "history-toggle", onclick: (event) => {
     trail.hidden = !trail.hidden;
+    if (trail.hidden) openHistories.delete(alert.id);
+    else openHistories.add(alert.id);
     event.target.textContent = trail.hidden ? t("history") : t("hide_history");
     if (!trail.hidden) refreshHistory(trail, alert.id);
-  } }, t("history")));
+  } }, shown ? t("hide_history") : t("history")));
+  if (shown) refreshHistory(trail, alert.id);
   return h("article", { class: `card alert severity-${alert.severity} state-${alert.state}`, dataset: { alertId: alert.id } },
     h("header", {}, badge("severity", alert.severity), badge("state", alert.state),
       alert.suppressed_by ? h("span", { class: "badge muted" }, `${t("suppressed")}: ${alert.suppressed_by}`) : null,
