@@ -21,6 +21,7 @@ from typing import Any
 from influxdb_client import InfluxDBClient
 
 from api.schemas import History, HistoryPoint, HistoryTier, MetricReading, SensorState, SensorStatus
+from vigil.flux import flux_string, flux_time
 from vigil.infra.downsampling import HOUR, MINUTE
 from vigil.kinds import METRICS, ValueType
 from vigil.registry import Registry, Sensor
@@ -36,14 +37,6 @@ RAW_GRACE = timedelta(hours=1)
 MAX_RAW_SPAN = timedelta(days=31)
 MAX_HISTORY = timedelta(days=730)
 TIER_SECONDS: dict[HistoryTier, int] = {"raw": 0, "1m": 60, "1h": 3600}
-
-
-def _flux_time(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _flux_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def window_for(start: datetime, stop: datetime, max_points: int = MAX_POINTS) -> int:
@@ -90,10 +83,10 @@ def rollup_history_query(bucket: str, resolution_s: int, sensor: Sensor, metric:
     shift = f"{resolution_s}s"
     head = (
         'import "date"\n'
-        f"data = from(bucket: {_flux_string(bucket)})\n"
-        f"  |> range(start: date.add(d: {shift}, to: {_flux_time(start)}), stop: date.add(d: {shift}, to: {_flux_time(stop)}))\n"
-        f"  |> filter(fn: (r) => r._measurement == {_flux_string(sensor.kind.value)} and r.sensor == {_flux_string(sensor.id)}"
-        f" and r._field == {_flux_string(metric)})\n"
+        f"data = from(bucket: {flux_string(bucket)})\n"
+        f"  |> range(start: date.add(d: {shift}, to: {flux_time(start)}), stop: date.add(d: {shift}, to: {flux_time(stop)}))\n"
+        f"  |> filter(fn: (r) => r._measurement == {flux_string(sensor.kind.value)} and r.sensor == {flux_string(sensor.id)}"
+        f" and r._field == {flux_string(metric)})\n"
         f"  |> timeShift(duration: -{shift})\n"
     )
     stats = (("increase", "sum"),) if METRICS[sensor.kind][metric].counter else (("min", "min"), ("mean", "mean"), ("max", "max"))
@@ -108,10 +101,10 @@ def history_query(bucket: str, sensor: Sensor, metric: str, start: datetime, sto
                   aggregate: str) -> str:
     """The Flux query of one metric's downsampled history."""
     return (
-        f"from(bucket: {_flux_string(bucket)})\n"
-        f"  |> range(start: {_flux_time(start)}, stop: {_flux_time(stop)})\n"
-        f"  |> filter(fn: (r) => r._measurement == {_flux_string(sensor.kind.value)} and r.sensor == {_flux_string(sensor.id)}"
-        f" and r._field == {_flux_string(metric)})\n"
+        f"from(bucket: {flux_string(bucket)})\n"
+        f"  |> range(start: {flux_time(start)}, stop: {flux_time(stop)})\n"
+        f"  |> filter(fn: (r) => r._measurement == {flux_string(sensor.kind.value)} and r.sensor == {flux_string(sensor.id)}"
+        f" and r._field == {flux_string(metric)})\n"
         f"  |> aggregateWindow(every: {every_s}s, fn: {aggregate}, createEmpty: false, timeSrc: \"_start\")\n"
         '  |> keep(columns: ["_time", "_value"])'
     )
@@ -120,7 +113,7 @@ def history_query(bucket: str, sensor: Sensor, metric: str, start: datetime, sto
 def latest_query(bucket: str, lookback: timedelta) -> str:
     """The Flux query of the newest point of every field of every sensor."""
     return (
-        f"from(bucket: {_flux_string(bucket)})\n"
+        f"from(bucket: {flux_string(bucket)})\n"
         f"  |> range(start: -{int(lookback.total_seconds())}s)\n"
         "  |> last()\n"
         '  |> keep(columns: ["_time", "_value", "_field", "sensor"])'

@@ -13,19 +13,12 @@ from influxdb_client import InfluxDBClient
 
 from reports.cold_chain import TemperatureWindow
 from reports.uv import LampSample
+from vigil.flux import flux_string, flux_time
 from vigil.infra.downsampling import HOUR, MINUTE
 from vigil.settings import InfluxEndpoint
 
 RAW_RETENTION = timedelta(days=30)
 RAW_WINDOW = "15m"  # every zone in use is a whole number of quarter hours from UTC
-
-
-def flux_time(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def flux_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def sensor_filter(sensors: Sequence[str]) -> str:

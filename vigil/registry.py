@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,8 +171,29 @@ class Registry:
     gateways: dict[str, Gateway]
     source: Path | None = None
 
+    # Indexed once per registry: a scan of every sensor per lookup is quadratic at
+    # hospital-group size (100,000 sensors). A frozen dataclass still takes cached_property.
+    @cached_property
+    def _by_gateway(self) -> dict[str, list[Sensor]]:
+        index: dict[str, list[Sensor]] = {}
+        for s in self.sensors.values():
+            index.setdefault(s.gateway, []).append(s)
+        return index
+
+    @cached_property
+    def _by_asset(self) -> dict[str, list[Sensor]]:
+        index: dict[str, list[Sensor]] = {}
+        for s in self.sensors.values():
+            index.setdefault(s.asset, []).append(s)
+        return index
+
     def sensors_of_gateway(self, gateway: str) -> list[Sensor]:
-        return [s for s in self.sensors.values() if s.gateway == gateway]
+        """The gateway's sensors, in registry order."""
+        return list(self._by_gateway.get(gateway, ()))
+
+    def sensors_of_asset(self, asset: str) -> list[Sensor]:
+        """The asset's sensors, in registry order."""
+        return list(self._by_asset.get(asset, ()))
 
 
 # --------------------------------------------------------------------------

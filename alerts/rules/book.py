@@ -211,25 +211,9 @@ def _cold_chain_rules(registry: Registry, sensor: Sensor) -> list[RuleSpec]:
     return rules
 
 
-_BY_ASSET: dict[int, tuple[Registry, dict[str, list[Sensor]]]] = {}
-
-
-def _sensors_by_asset(registry: Registry) -> dict[str, list[Sensor]]:
-    """Sensors per asset in registry order, indexed once per registry: a scan
-    of every sensor for each sensor is quadratic (hours at 100,000 sensors)."""
-    cached = _BY_ASSET.get(id(registry))
-    if cached is None or cached[0] is not registry:
-        index: dict[str, list[Sensor]] = {}
-        for s in registry.sensors.values():
-            index.setdefault(s.asset, []).append(s)
-        _BY_ASSET.clear()
-        cached = _BY_ASSET[id(registry)] = (registry, index)
-    return cached[1]
-
-
 def _door_of(registry: Registry, sensor: Sensor) -> tuple[Sensor, Limits] | None:
     """The door contact of `sensor`'s unit: the sensor itself, or another of the asset."""
-    candidates = [sensor] + [s for s in _sensors_by_asset(registry).get(sensor.asset, []) if s.id != sensor.id]
+    candidates = [sensor] + [s for s in registry.sensors_of_asset(sensor.asset) if s.id != sensor.id]
     for candidate in candidates:
         limits = candidate.thresholds.get("door_open")
         if "door_open" in candidate.metrics and limits is not None and limits.alarm_when is True:
