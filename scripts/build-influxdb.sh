@@ -10,26 +10,10 @@ CACHE_ROOT="${VIGIL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vigil}"
 DEST="$CACHE_ROOT/influxdb-$VERSION"
 BIN="$DEST/influxd"
 
-log() { printf '[influxdb %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
+NAME="influxdb"
 cached() { [ -x "$BIN" ] && "$BIN" version 2>/dev/null | grep -q "InfluxDB v$VERSION"; }
-if cached; then
-  log "cached: $BIN"
-  echo "$BIN"
-  exit 0
-fi
-
-# One build at a time per machine: a second setup waits for the first.
-mkdir -p "$DEST"
-exec 9>"$DEST/.lock"
-if ! flock -n 9; then
-  log "another build is running; waiting for it"
-  flock 9
-fi
-if cached; then
-  echo "$BIN"
-  exit 0
-fi
+# Cached: print it and stop; else one build at a time per machine.
+source "$(dirname "$0")/cached-build.sh"
 
 for tool in go cargo rustup; do
   command -v "$tool" >/dev/null || { log "missing toolchain: $tool"; exit 1; }

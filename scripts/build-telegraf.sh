@@ -12,26 +12,10 @@ CACHE_ROOT="${VIGIL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vigil}"
 DEST="$CACHE_ROOT/telegraf-$VERSION"
 BIN="$DEST/telegraf"
 
-log() { printf '[telegraf %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
+NAME="telegraf"
 cached() { [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "Telegraf $VERSION"; }
-if cached; then
-  log "cached: $BIN"
-  echo "$BIN"
-  exit 0
-fi
-
-# One build at a time per machine: a second caller waits for the first.
-mkdir -p "$DEST"
-exec 9>"$DEST/.lock"
-if ! flock -n 9; then
-  log "another build is running; waiting for it"
-  flock 9
-fi
-if cached; then
-  echo "$BIN"
-  exit 0
-fi
+# Cached: print it and stop; else one build at a time per machine.
+source "$(dirname "$0")/cached-build.sh"
 
 command -v go >/dev/null || { log "missing toolchain: go"; exit 1; }
 
