@@ -18,14 +18,23 @@ app = typer.Typer(no_args_is_help=True, help="Ingest readings from MQTT into Inf
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="settings file (YAML)", envvar="VIGIL_CONFIG")]
 
 
-def _make_worker(config: Path | None, index: int, options: dict[str, object]):  # type: ignore[no-untyped-def]
+def _make_worker(config: Path | None, index: int, options: dict[str, object], telemetry_every: float = 0.0):  # type: ignore[no-untyped-def]
+    """The worker, and its telemetry when asked for: both on one parse of the
+    registry (at 100,000 sensors a parse takes half a minute)."""
+    from ingest.telemetry import IngestTelemetry
     from ingest.worker import IngestOptions, IngestWorker
     from vigil.cli import registry_or_exit, settings_or_exit
 
     settings = settings_or_exit(config)
     logging.basicConfig(level=settings.log_level, format=f"%(asctime)s ingest[{index}] %(levelname)s %(message)s")
-    return IngestWorker(registry_or_exit(settings), settings.mqtt_endpoint("ingest"), settings.influx_endpoint("ingest"),
-                        index=index, state_dir=settings.state_dir, options=IngestOptions.model_validate(options))
+    registry = registry_or_exit(settings)
+    worker = IngestWorker(registry, settings.mqtt_endpoint("ingest"), settings.influx_endpoint("ingest"),
+                          index=index, state_dir=settings.state_dir, options=IngestOptions.model_validate(options))
+    telemetry = None
+    if telemetry_every > 0:  # the `platform` bucket for the dashboards; worker 0 alone reports the gateways
+        telemetry = IngestTelemetry(registry, settings.mqtt_endpoint("ingest"), settings.influx_endpoint("ingest"),
+                                    worker.metrics.registry, worker=index, every_s=telemetry_every, watch_gateways=index == 0)
+    return worker, telemetry
 
 
 def _worker_main(config: Path | None, index: int, metrics_port: int | None, options: dict[str, object],
@@ -33,19 +42,14 @@ def _worker_main(config: Path | None, index: int, metrics_port: int | None, opti
     """One worker process: runs until SIGTERM or SIGINT."""
     from prometheus_client import start_http_server
 
-    from ingest.telemetry import IngestTelemetry
-    from vigil.cli import registry_or_exit, settings_or_exit
-
-    worker = _make_worker(config, index, options)
+    worker, telemetry = _make_worker(config, index, options, telemetry_every)
     if metrics_port:
         start_http_server(metrics_port + index, addr="127.0.0.1", registry=worker.metrics.registry)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if telemetry_every > 0:  # the `platform` bucket for the dashboards; worker 0 alone reports the gateways
-        settings = settings_or_exit(config)
-        IngestTelemetry(registry_or_exit(settings), settings.mqtt_endpoint("ingest"), settings.influx_endpoint("ingest"),
-                        worker.metrics.registry, worker=index, every_s=telemetry_every, watch_gateways=index == 0).start(stop)
+    if telemetry is not None:
+        telemetry.start(stop)
     profile_to = os.environ.get("VIGIL_PROFILE")  # for `vigil bench ingest`: where the CPU goes
     if profile_to:
         import cProfile
@@ -79,7 +83,7 @@ def run(
         previous = workers
     for index in range(workers, previous):
         typer.echo(f"retiring ingest worker {index} (now {workers} workers)", err=True)
-        _make_worker(config, index, options).retire()
+        _make_worker(config, index, options)[0].retire()
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps({"workers": workers}))
 
