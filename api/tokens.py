@@ -117,3 +117,11 @@ def verify_token(engine: Engine, presented: str) -> ApiToken | None:
     if not hmac.compare_digest(row.token_sha256, _digest(presented)):
         return None
     return _record(row)
+
+
+def token_is_live(engine: Engine, token_id: int) -> bool:
+    """Whether the token (by id) exists and is not revoked: for long-lived
+    requests such as the live stream, which recheck it now and then."""
+    with engine.connect() as conn:
+        row = conn.execute(select(api_tokens.c.revoked_at).where(api_tokens.c.id == token_id)).first()
+    return row is not None and row.revoked_at is None

@@ -17,13 +17,11 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Header
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
 from alerts.store import AlertStore
 from api.deps import StoreDep, Viewer
 from api.live import POSITION_PATTERN, AlertChange, SkippedIds, StreamPosition, WorkOrderChange, interleave
-from api.tokens import api_tokens
+from api.tokens import token_is_live
 
 router = APIRouter(tags=["stream"])
 
@@ -31,13 +29,6 @@ POLL_SECONDS = 1.0
 BATCH = 200  # events per log per poll; a full batch is followed by another poll at once
 RETRY_MS = 3000  # how long a client waits before reconnecting
 TOKEN_RECHECK_SECONDS = 30.0
-
-
-def token_is_live(engine: Engine, token_id: int) -> bool:
-    """Whether the token has not been revoked since the stream began."""
-    with engine.connect() as conn:
-        row = conn.execute(select(api_tokens.c.revoked_at).where(api_tokens.c.id == token_id)).first()
-    return row is not None and row.revoked_at is None
 
 
 def newest_position(store: AlertStore) -> StreamPosition:
