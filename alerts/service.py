@@ -162,7 +162,7 @@ class AlertsService:
 
     def _checkpoint(self) -> None:
         """Save the engine, then acknowledge what the saved state includes."""
-        self.sink.save_engine_state(self.engine.snapshot())
+        self.sink.save_engine_state(self.engine.take_changes())
         generation = self._generation
         for gen, mid, qos in self._unacked:
             if gen == generation:

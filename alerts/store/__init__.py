@@ -11,7 +11,7 @@ PostgreSQL too) migrated by Alembic.
 
 from alerts.store.core import AlertNotFound, FlapDamping, InvalidAlertTransition, WorkOrderNotFound
 from alerts.store.db import migrate, utc_now
-from alerts.store.store import ENGINE_STATE_KEY, AlertStore, open_key, open_store
+from alerts.store.store import AlertStore, open_key, open_store
 from alerts.store.views import (
     FAMILY_GATEWAY,
     FAMILY_NOTIFICATION,
@@ -27,7 +27,7 @@ from alerts.store.views import (
 )
 
 __all__ = [
-    "ENGINE_STATE_KEY", "FAMILY_GATEWAY", "FAMILY_NOTIFICATION", "NOTIFICATION_FAILED", "Alert", "AlertEvent",
+    "FAMILY_GATEWAY", "FAMILY_NOTIFICATION", "NOTIFICATION_FAILED", "Alert", "AlertEvent",
     "AlertNotFound", "AlertStore", "DeliveryAttempt", "Escalation", "Excursion", "FlapDamping",
     "InvalidAlertTransition", "NotificationRecord", "Place", "Silence", "WorkOrderNotFound", "migrate", "open_key",
     "open_store", "utc_now",

@@ -252,10 +252,22 @@ class ExcursionRow(Base):
 
 
 class KeyValueRow(Base):
-    """Small JSON documents by key: the rules engine's snapshot lives here."""
+    """Small JSON documents by key (the rules engine's snapshot was one,
+    before `EngineStateRow`; a store from then is read once and converted)."""
 
     __tablename__ = "key_values"
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column()
     updated_at: Mapped[datetime]
+
+
+class EngineStateRow(Base):
+    """The rules engine's snapshot in parts, one row per sensor and per
+    evaluator, so a checkpoint rewrites only the parts that changed: at
+    100,000 sensors the whole snapshot is tens of megabytes."""
+
+    __tablename__ = "engine_state"
+
+    part: Mapped[str] = mapped_column(String(400), primary_key=True)  # "engine", "sensor/<id>" or "rule/<key>"
+    value: Mapped[dict[str, Any]] = mapped_column()

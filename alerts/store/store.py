@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from alerts.model import AlertState, ExcursionEvent, Transition
 from alerts.notify.base import Notification, NotificationKind
 from alerts.oncall import EscalationPolicy, Recipient, RoutingFacts, Target
+from alerts.store import engine_state
 from alerts.store.changes import ChangeFeed
 from alerts.store.core import (
     ENGINE,
@@ -61,7 +62,6 @@ from alerts.store.schema import (
     AlertRow,
     EscalationRow,
     ExcursionRow,
-    KeyValueRow,
     NotificationRow,
     SilenceRow,
 )
@@ -84,7 +84,6 @@ from alerts.workorders import (
 
 log = logging.getLogger(__name__)
 
-ENGINE_STATE_KEY = "rules_engine"
 
 FIRING, PENDING, ACKED, RESOLVED = (AlertState.FIRING.value, AlertState.PENDING.value,
                                     AlertState.ACKNOWLEDGED.value, AlertState.RESOLVED.value)
@@ -754,21 +753,16 @@ class AlertStore(WorkOrderBook, Outbox, ChangeFeed):
         with self._read() as s:
             return [excursion_record(r) for r in s.scalars(query.order_by(ExcursionRow.started_at)).all()]
 
-    def save_engine_state(self, state: dict[str, Any], now: datetime | None = None, *, key: str = ENGINE_STATE_KEY) -> None:
-        """Keep the rules engine's snapshot (JSON) so its timers survive a restart."""
-        now = self._now(now)
+    def save_engine_state(self, state: dict[str, Any]) -> None:
+        """Keep the rules engine's snapshot, or the changes since the last
+        one (`RulesEngine.take_changes`), so its timers survive a restart."""
         with self._tx() as s:
-            row = s.get(KeyValueRow, key)
-            if row is None:
-                s.add(KeyValueRow(key=key, value=state, updated_at=now))
-            else:
-                row.value, row.updated_at = state, now
+            engine_state.save(s, state)
 
-    def load_engine_state(self, *, key: str = ENGINE_STATE_KEY) -> dict[str, Any] | None:
-        """The last snapshot saved, or None."""
+    def load_engine_state(self) -> dict[str, Any] | None:
+        """The snapshot the saves add up to, or None."""
         with self._read() as s:
-            row = s.get(KeyValueRow, key)
-            return dict(row.value) if row is not None else None
+            return engine_state.load(s)
 
 
 def open_store(url: str, **options: Any) -> AlertStore:

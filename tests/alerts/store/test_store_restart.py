@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from alerts.model import AlertState, ExcursionEvent
 from alerts.notify import Dispatcher
 from alerts.store import AlertStore
+from alerts.store.schema import KeyValueRow
 from tests.alerts.conftest import StoreFactory
 from tests.alerts.store.store_kit import T0, FakeClock, RecordingNotifier, recipients, transition
 
@@ -85,13 +88,49 @@ def test_a_send_interrupted_by_a_crash_is_retried(make_store: StoreFactory, cloc
     assert attempts[0].error is not None and "interrupted" in attempts[0].error
 
 
+def _snapshot(**sections: dict[str, object]) -> dict[str, object]:
+    return {"format": "vigil.alerts.rules/1", "taken_ns": 1_700_000_000_000_000_000, "stats": {"observed": 3},
+            "unicode": "°C μW/cm²", "sensors": {}, "evaluators": {}, **sections}
+
+
 def test_the_rules_engine_snapshot_round_trips(store: AlertStore) -> None:
     assert store.load_engine_state() is None
-    snapshot = {"version": 1, "timers": {"vac-fridge-1-temp/temperature": {"since_ns": 1_700_000_000_000_000_000}},
-                "unicode": "°C μW/cm²"}
+    snapshot = _snapshot(sensors={"vac-fridge-1-temp": {"last_ts": 5, "series": {"temperature": 5}}},
+                         evaluators={"vac-fridge-1-temp/temperature/threshold": {"alarm": [1, 5, 5, 5, None]}})
     store.save_engine_state(snapshot)
-    store.save_engine_state({**snapshot, "version": 2})
-    assert store.load_engine_state() == {**snapshot, "version": 2}
+    assert store.load_engine_state() == snapshot
+
+
+def test_changes_are_laid_over_the_saved_snapshot_and_a_complete_one_replaces_it(store: AlertStore) -> None:
+    rule_a, rule_b = "fridge-a/temperature/threshold", "fridge-b/temperature/threshold"
+    store.save_engine_state({**_snapshot(sensors={"fridge-a": {"last_ts": 1, "series": {}}, "fridge-b": {"last_ts": 1, "series": {}}},
+                                         evaluators={rule_a: {"alarm": [0, 0, 0, 0, None]}, rule_b: {"alarm": [0, 0, 0, 0, None]}}),
+                             "complete": True})
+    # Only fridge-b changed: its parts are rewritten, fridge-a's kept.
+    store.save_engine_state({**_snapshot(sensors={"fridge-b": {"last_ts": 9, "series": {}}},
+                                         evaluators={rule_b: {"alarm": [2, 9, 9, 9, None]}}, stats={"observed": 4}),
+                             "complete": False})
+    loaded = store.load_engine_state()
+    assert loaded is not None
+    assert loaded["sensors"] == {"fridge-a": {"last_ts": 1, "series": {}}, "fridge-b": {"last_ts": 9, "series": {}}}
+    assert loaded["evaluators"] == {rule_a: {"alarm": [0, 0, 0, 0, None]}, rule_b: {"alarm": [2, 9, 9, 9, None]}}
+    assert loaded["stats"] == {"observed": 4}
+    # A complete snapshot (after a restart with fridge-a taken out of the registry) drops what it lacks.
+    store.save_engine_state({**_snapshot(sensors={"fridge-b": {"last_ts": 10, "series": {}}},
+                                         evaluators={rule_b: {"alarm": [2, 9, 9, 10, None]}}), "complete": True})
+    loaded = store.load_engine_state()
+    assert loaded is not None
+    assert set(loaded["sensors"]) == {"fridge-b"} and set(loaded["evaluators"]) == {rule_b}
+
+
+def test_a_whole_snapshot_saved_before_the_parts_is_read_and_then_replaced(store: AlertStore) -> None:
+    legacy = _snapshot(evaluators={"fridge-a/temperature/threshold": {"alarm": [2, 1, 1, 1, None]}})
+    with store.engine.begin() as conn:  # what a store before migration 0002 wrote
+        conn.execute(KeyValueRow.__table__.insert().values(key="rules_engine", value=legacy, updated_at=T0))
+    assert store.load_engine_state() == legacy
+    store.save_engine_state(_snapshot(sensors={"fridge-a": {"last_ts": 2, "series": {}}}))
+    with store.engine.connect() as conn:
+        assert conn.execute(select(KeyValueRow.key)).all() == []
 
 
 def test_excursions_are_records_of_their_own(store: AlertStore) -> None:
