@@ -312,6 +312,16 @@ def drain_time(samples: Sequence[tuple[float, float]], after: float, threshold: 
     return later[0] - after if later else None
 
 
+def cores_used(samples: Sequence[Sample]) -> dict[str, float]:
+    """Per process, the mean cores it used between the first and last sample
+    (CPU seconds over wall seconds; 1.0 is one core kept busy)."""
+    if len(samples) < 2 or samples[-1].t <= samples[0].t:
+        return {}
+    first, last = samples[0], samples[-1]
+    wall = last.t - first.t
+    return {k: round((last.cpu_s.get(k, 0.0) - first.cpu_s.get(k, 0.0)) / wall, 2) for k in last.cpu_s}
+
+
 def spread(values: Sequence[float]) -> str:
     """'median (min-max)' of several runs."""
     return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
@@ -388,6 +398,17 @@ def _rss_mb(pid: int | None) -> float:
         return 0.0
 
 
+def _cpu_s(pid: int | None) -> float:
+    """User and system CPU seconds of a process and its children so far (0 if gone)."""
+    if pid is None:
+        return 0.0
+    try:
+        p = psutil.Process(pid)
+        return sum(sum(q.cpu_times()[:2]) for q in [p, *p.children(recursive=True)])
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 def _wait_for(url: str, what: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -423,6 +444,7 @@ class Sample:
     lag_s: float  # ingest: now minus sent_at of the newest message written
     api_ms: float  # GET /healthz round trip
     rss_mb: dict[str, float] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds used so far, per process
 
 
 @dataclass
@@ -536,11 +558,13 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
             except OSError:
                 api_ms = float("nan")
             rss = {k: _rss_mb(pid) for k, pid in pids.items()}
+            cpu = {k: _cpu_s(pid) for k, pid in pids.items()}
             for i, h in enumerate(gateways_hosts):
                 rss[f"gateways-{i}"] = _rss_mb(h.pid)
+                cpu["gateways"] = cpu.get("gateways", 0.0) + _cpu_s(h.pid)
             samples.append(Sample(t, gw_sums["vigil_gateway_readings_total"], ing["vigil_ingest_readings_written_total"],
                                   gw_sums["vigil_gateway_backlog_messages"], gw_sums["vigil_gateway_dropped_messages"],
-                                  ing["vigil_ingest_lag_seconds"], api_ms, rss))
+                                  ing["vigil_ingest_lag_seconds"], api_ms, rss, cpu))
             last = samples[-1]
             with (workdir.parent / f"{workdir.name}.samples.jsonl").open("a") as record:  # survives an aborted run
                 record.write(json.dumps(asdict(last)) + "\n")
@@ -624,6 +648,7 @@ def summarise(o: Outcome) -> dict[str, object]:
     peak_rss = {k: max(s.rss_mb.get(k, 0.0) for s in o.samples) for k in (o.samples[0].rss_mb if o.samples else {})}
     gw_keys = [k for k in peak_rss if k.startswith("gateways-")]
     return {
+        "cores_during_load": cores_used(load),
         "run": o.name, "sensors": o.shape.sensors, "gateways": o.shape.gateways,
         "offered_per_s": o.schedule.total() * o.shape.gateways / o.schedule.duration_s if o.schedule.duration_s else 0.0,
         "written_per_s_median": statistics.median(steady) if steady else float("nan"),
@@ -653,6 +678,7 @@ def print_summary(rows: Sequence[dict[str, object]]) -> None:
               f"all written {'never (timed out)' if drained is None else f'{drained:.0f} s'} after the load stopped")
         print(f"  taken {r['taken']:,}, in InfluxDB {r['in_influx']:,}: {'exactly N' if r['exact'] else 'MISMATCH'}")
         print(f"  peak RSS MB: {r['peak_rss_mb']}")
+        print(f"  cores used during the load (of {os.cpu_count()}): {r['cores_during_load']}")
         print(f"  API /healthz p99 {r['api_healthz_ms_p99']:.0f} ms; crashed: {r['crashed'] or 'none'}")
         print(f"  reading -> alert recorded p50/p99/max: {_stats_ms(rec)} ({len(rec)} of {r['probes']} probes)")
         print(f"  reading -> notification delivered p50/p99/max: {_stats_ms(dlv)} ({len(dlv)} of {r['probes']} probes)")

@@ -11,7 +11,9 @@ from benchmarks.scale import (
     GroupShape,
     Phase,
     RateSchedule,
+    Sample,
     ScheduledSource,
+    cores_used,
     drain_time,
     gateways_only_yaml,
     group_layout,
@@ -213,3 +215,10 @@ def test_spread_is_median_with_the_range() -> None:
 def test_topic_of_generated_gateway_parses(small_group) -> None:  # type: ignore[no-untyped-def]
     addr = parse_topic(small_group.gateways["gw-h00-b0-1"].readings_topic)
     assert addr is not None and (addr.site, addr.gateway) == ("h00", "gw-h00-b0-1")
+
+
+def test_cores_used_is_cpu_seconds_over_the_wall_time_between_first_and_last_sample() -> None:
+    samples = [Sample(t, 0, 0, 0, 0, 0.0, 1.0, cpu_s={"alerts": cpu, "ingest": cpu / 4})
+               for t, cpu in ((10.0, 5.0), (20.0, 12.0), (30.0, 20.0))]
+    assert cores_used(samples) == {"alerts": 0.75, "ingest": 0.19}
+    assert cores_used(samples[:1]) == {}
