@@ -69,6 +69,7 @@ def run(
     from alerts.preventive import PreventiveScheduler
     from alerts.service import AlertsService
     from alerts.sink import StoreSink
+    from vigil.heap import freeze_startup_heap
 
     settings, registry, store = _open(config)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s alerts %(levelname)s %(name)s: %(message)s")
@@ -91,6 +92,7 @@ def run(
         start_http_server(metrics_port, addr="127.0.0.1", registry=service.metrics.registry)
     preventive = PreventiveScheduler(store, settings.database)
     preventive.start()
+    freeze_startup_heap()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -42,7 +42,10 @@ def _worker_main(config: Path | None, index: int, metrics_port: int | None, opti
     """One worker process: runs until SIGTERM or SIGINT."""
     from prometheus_client import start_http_server
 
+    from vigil.heap import freeze_startup_heap
+
     worker, telemetry = _make_worker(config, index, options, telemetry_every)
+    freeze_startup_heap()
     if metrics_port:
         start_http_server(metrics_port + index, addr="127.0.0.1", registry=worker.metrics.registry)
     stop = threading.Event()
