@@ -13,7 +13,7 @@ sources, and the flap-damping, late-reading and restart policies.
 
 from alerts.rules.book import build_rules, with_resolve_hold
 from alerts.rules.defaults import RESOLVE_HOLD
-from alerts.rules.engine import SNAPSHOT_FORMAT, RulesEngine
+from alerts.rules.engine import SNAPSHOT_FORMAT, RulesEngine, state_group
 from alerts.rules.mkt import mean_kinetic_temperature
 from alerts.rules.spec import (
     CounterStalledParams,
@@ -37,5 +37,5 @@ __all__ = [
     "RESOLVE_HOLD", "SNAPSHOT_FORMAT", "CounterStalledParams", "CumulativeParams", "DoorAndTemperatureParams",
     "ExcursionSpec", "GatewayOfflineParams", "LampGate", "NightFlowParams", "NoDataParams", "PredictedCrossingParams",
     "RateOfChangeParams", "RuleBook", "RuleParams", "RuleSpec", "RulesEngine", "StuckParams", "ThresholdParams",
-    "build_rules", "mean_kinetic_temperature", "with_resolve_hold",
+    "build_rules", "mean_kinetic_temperature", "state_group", "with_resolve_hold",
 ]  # fmt: skip

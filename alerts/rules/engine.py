@@ -20,9 +20,11 @@ without rules and non-finite values are counted and ignored.
 
 Restart. `snapshot()` is the whole state as JSON-ready data;
 `take_changes()` is the part of it that changed since its previous call
-(everything the first time), so a checkpoint of 100,000 sensors costs what
-changed, not the whole engine; `RulesEngine.restore(registry, snapshot)`
-continues from either merged into the last: a pending delay
+(everything the first time), whole groups at a time (`state_group`: a sensor
+with its rules, a gateway with its rule), so a checkpoint of 100,000 sensors
+costs what changed, not the whole engine, and can be stored a row per group;
+`RulesEngine.restore(registry, snapshot)` continues from either laid over
+the last: a pending delay
 fires after the rest of its delay, open alerts and excursions are not
 emitted again, and nothing is called stale during a grace period after the
 restart. Rules that no longer exist are listed in `dropped_on_restore`.
@@ -70,14 +72,23 @@ SNAPSHOT_FORMAT = "vigil.alerts.rules/1"
 _FINITE = 1e300  # |value| above this (or NaN) is not a measurement
 
 
-class _Series:
-    """One (sensor, metric) stream: the newest timestamp judged, and who listens."""
+def state_group(key: str) -> str:
+    """The group a sensor's or evaluator's state is saved with: the id before
+    the first '/' of an evaluator's key (rule ids begin with their sensor's or
+    gateway's id), a sensor's own id."""
+    return key.split("/", 1)[0]
 
-    __slots__ = ("evaluators", "last_ts")
+
+class _Series:
+    """One (sensor, metric) stream: the newest timestamp judged, who listens,
+    and the state groups a reading of it changes."""
+
+    __slots__ = ("evaluators", "groups", "last_ts")
 
     def __init__(self) -> None:
         self.last_ts = 0
         self.evaluators: tuple[Evaluator, ...] = ()
+        self.groups: tuple[str, ...] = ()
 
 
 class _Sensor:
@@ -111,9 +122,9 @@ class RulesEngine:
         self._gateways: dict[str, GatewayRule] = {}
         self._sensors: dict[str, _Sensor] = {}
         self._cumulative: dict[str, list[CumulativeRule]] = {}
-        # What changed since the last take_changes(): None means everything.
-        self._changed_sensors: set[str] | None = None
-        self._changed: set[Evaluator] | None = None
+        self._groups: dict[str, list[Evaluator]] = {}
+        # The state groups changed since the last take_changes(): None means everything.
+        self._changed: set[str] | None = None
         self._build()
 
     # ------------------------------------------------------------ building
@@ -207,6 +218,9 @@ class RulesEngine:
         for sensor_id, metric in {**dict.fromkeys(gates), **dict.fromkeys(listeners)}:
             series = self._sensors[sensor_id].series.setdefault(metric, _Series())
             series.evaluators = (*gates.get((sensor_id, metric), ()), *listeners.get((sensor_id, metric), ()))
+            series.groups = tuple(dict.fromkeys([sensor_id, *(state_group(ev.key) for ev in series.evaluators)]))
+        for key, evaluator in self._evaluators.items():
+            self._groups.setdefault(state_group(key), []).append(evaluator)
 
     # ------------------------------------------------------------ readings
 
@@ -237,13 +251,13 @@ class RulesEngine:
         changed = self._changed
         if ts > liveness.last_ts:
             liveness.last_ts = ts
-            if self._changed_sensors is not None:
-                self._changed_sensors.add(r.sensor)
+            if changed is not None:
+                changed.add(r.sensor)
             gateway = liveness.gateway
             if gateway is not None and ts > gateway.last_reading_ts:
                 gateway.last_reading_ts = ts
                 if changed is not None:
-                    changed.add(gateway)
+                    changed.add(state_group(gateway.key))
         series = sensor.series.get(r.metric)
         if series is None:
             stats["unwatched_metric"] += 1
@@ -256,10 +270,8 @@ class RulesEngine:
             stats["not_finite"] += 1
             return
         series.last_ts = ts
-        if self._changed_sensors is not None:
-            self._changed_sensors.add(r.sensor)
         if changed is not None:
-            changed.update(series.evaluators)
+            changed.update(series.groups)
         metric = r.metric
         for evaluator in series.evaluators:
             evaluator.feed(metric, value, ts, out)
@@ -312,7 +324,7 @@ class RulesEngine:
 
     def _mark(self, evaluator: Evaluator) -> None:
         if self._changed is not None:
-            self._changed.add(evaluator)
+            self._changed.add(state_group(evaluator.key))
 
     # ------------------------------------------------------------ inspection
 
@@ -340,13 +352,15 @@ class RulesEngine:
     def take_changes(self) -> dict[str, Any]:
         """The part of the snapshot that changed since the previous call, in
         the snapshot's format, with `complete` true the first time (then it
-        is the whole snapshot). Laid over the previous snapshot, sensor by
-        sensor and evaluator by evaluator, it gives the current one."""
-        sensors, changed = self._changed_sensors, self._changed
-        self._changed_sensors, self._changed = set(), set()
-        if sensors is None or changed is None:
+        is the whole snapshot). It holds whole state groups: for each group
+        in it, the sensor's state and every evaluator's of that group, so
+        laid over the previous snapshot group by group it gives the current one."""
+        changed, self._changed = self._changed, set()
+        if changed is None:
             return self._state(self._sensors, self._evaluators.values(), complete=True)
-        return self._state(sensors, changed, complete=False)
+        groups = self._groups
+        return self._state([g for g in changed if g in self._sensors],
+                           [ev for g in changed for ev in groups.get(g, ())], complete=False)
 
     def _state(self, sensors: Iterable[str], evaluators: Iterable[Evaluator], complete: bool) -> dict[str, Any]:
         every = self._sensors

@@ -1,4 +1,4 @@
-"""rules engine snapshot in parts: one row per sensor and per evaluator
+"""rules engine snapshot in parts: one row per sensor with its rules
 
 Revision ID: 0002_engine_state_parts
 Revises: 0001_initial
@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "engine_state",
         sa.Column("part", sa.String(length=400), nullable=False),
-        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("part", name=op.f("pk_engine_state")),
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from alerts.model import AlertState
-from alerts.rules import RulesEngine
+from alerts.rules import RulesEngine, state_group
 from simulators import Simulation
 from tests.alerts.rules.rules_kit import HOUR, MIN, START_NS, Said, engine_for, excursions, feed, readings, states, transitions
 from vigil.registry import Registry
@@ -116,6 +116,14 @@ def _lay(saved: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return laid
 
 
+def _holds_whole_groups(changes: dict[str, Any], whole: dict[str, Any]) -> bool:
+    """Each state group in `changes` comes with every evaluator of the group:
+    the store rewrites a group's row from it alone."""
+    groups = {state_group(k) for k in changes["evaluators"]} | set(changes["sensors"])
+    return all({k for k in changes["evaluators"] if state_group(k) == g} == {k for k in whole["evaluators"] if state_group(k) == g}
+               for g in groups)
+
+
 def _state(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in through_json(snapshot).items() if k not in ("taken_ns", "complete")}
 
@@ -143,7 +151,7 @@ def test_checkpoints_of_the_changes_alone_add_up_to_the_whole_snapshot(small: Re
             engine.observe_status(gateway, True, reading.ts_ns)
         if i % 2_000 == 0:
             changes = engine.take_changes()
-            assert not changes["complete"]
+            assert not changes["complete"] and _holds_whole_groups(changes, engine.snapshot())
             saved = _lay(saved, changes)
             assert _state(saved) == _state(engine.snapshot())
     assert engine.active_alerts()  # the faults and the silence did raise alerts along the way
@@ -154,7 +162,10 @@ def test_checkpoints_of_the_changes_alone_add_up_to_the_whole_snapshot(small: Re
     assert saved["evaluators"][f"{FRIDGE}/temperature/cumulative/who-10c-20h"]["total"] > 0  # what the reset clears
     engine.observe_status(gateway, False, end)
     engine.reset_product(FRIDGE, end)
-    saved = _lay(saved, engine.take_changes())
+    changes = engine.take_changes()
+    assert set(changes["sensors"]) == {FRIDGE} and {state_group(k) for k in changes["evaluators"]} == {gateway, FRIDGE}
+    assert _holds_whole_groups(changes, engine.snapshot())
+    saved = _lay(saved, changes)
     assert _state(saved) == _state(engine.snapshot())
     quiet = engine.take_changes()
     assert quiet["sensors"] == {} and quiet["evaluators"] == {}  # nothing happened since the last call
