@@ -1,19 +1,10 @@
 """The rules engine's snapshot in the store, in parts: one row for the
 engine, one per state group (a sensor with its rules, a gateway with its
 rule; `alerts.rules.state_group`). A checkpoint upserts the groups that
-changed (`RulesEngine.take_changes` hands over whole groups); after a
-complete snapshot the rows it lacks (sensors and rules no longer configured)
-are deleted. Loading lays the rows back into one snapshot for
+changed (`RulesEngine.take_changes` hands over whole groups); a complete
+snapshot replaces every row, which also drops the groups of sensors and
+rules no longer configured. Loading lays the rows back into one snapshot for
 `RulesEngine.restore`.
-
-The store writes a checkpoint in transactions of `CHUNK` rows, so alert
-transitions are not held up behind tens of thousands of rows. A crash
-between two of them leaves some groups one checkpoint newer than others;
-the messages since the last acknowledged checkpoint are redelivered and a
-group already holding a reading ignores it as late. The one thing that can
-be missed is a reading that feeds a rule in another group (a door contact
-feeding its fridge's door-and-temperature rule) when only the reading's own
-group was saved: that rule sees the door's next reading instead.
 
 A store from before the parts kept the snapshot whole in `key_values`;
 it is read until the first complete save replaces it.
@@ -35,7 +26,7 @@ from alerts.store.schema import EngineStateRow, KeyValueRow
 LEGACY_KEY = "rules_engine"  # the whole snapshot's key in key_values
 ENGINE = "engine"
 _GROUP = "group/"
-CHUNK = 2000  # rows per transaction: the store is not held for long
+_CHUNK = 5000  # rows per executemany: bounded statement memory on a complete save
 
 
 def parts_of(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -65,29 +56,21 @@ def snapshot_of(parts: Iterable[tuple[str, Any]]) -> dict[str, Any] | None:
     return None if head is None else {**head, "sensors": sensors, "evaluators": evaluators}
 
 
-def rows_of(snapshot: dict[str, Any]) -> list[dict[str, str]]:
-    """The rows to upsert, encoded: done before any transaction, so the
-    store is held only while the rows are written."""
+def save(s: Session, snapshot: dict[str, Any]) -> None:
+    """Upsert the snapshot's rows; replace all rows if it is complete
+    (`complete` true or absent). A partial snapshot must hold whole groups."""
     # Encoded here, not by a JSON column: at 100,000 sensors the json module
     # was a fifth of the alerts service's CPU.
-    return [{"part": name, "value": orjson.dumps(value).decode()} for name, value in parts_of(snapshot).items()]
-
-
-def upsert(s: Session, rows: list[dict[str, str]]) -> None:
-    """Insert or replace `rows` (from `rows_of`)."""
+    rows = [{"part": name, "value": orjson.dumps(value).decode()} for name, value in parts_of(snapshot).items()]
     table = EngineStateRow.__table__
+    if snapshot.get("complete", True):
+        s.execute(delete(EngineStateRow))
+        s.execute(delete(KeyValueRow).where(KeyValueRow.key == LEGACY_KEY))
     dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
     insert = dialect.insert(table)
-    s.execute(insert.on_conflict_do_update(index_elements=[table.c.part], set_={"value": insert.excluded.value}), rows)
-
-
-def prune(s: Session, keep: set[str]) -> None:
-    """After a complete snapshot: delete the rows it does not have (retired
-    sensors and rules) and the legacy whole snapshot."""
-    stale = [part for part in s.scalars(select(EngineStateRow.part)) if part not in keep]
-    for i in range(0, len(stale), CHUNK):
-        s.execute(delete(EngineStateRow).where(EngineStateRow.part.in_(stale[i:i + CHUNK])))
-    s.execute(delete(KeyValueRow).where(KeyValueRow.key == LEGACY_KEY))
+    upsert = insert.on_conflict_do_update(index_elements=[table.c.part], set_={"value": insert.excluded.value})
+    for i in range(0, len(rows), _CHUNK):
+        s.execute(upsert, rows[i:i + _CHUNK])
 
 
 def load(s: Session) -> dict[str, Any] | None:

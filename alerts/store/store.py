@@ -756,13 +756,8 @@ class AlertStore(WorkOrderBook, Outbox, ChangeFeed):
     def save_engine_state(self, state: dict[str, Any]) -> None:
         """Keep the rules engine's snapshot, or the changes since the last
         one (`RulesEngine.take_changes`), so its timers survive a restart."""
-        rows = engine_state.rows_of(state)
-        for i in range(0, len(rows), engine_state.CHUNK):
-            with self._tx() as s:
-                engine_state.upsert(s, rows[i:i + engine_state.CHUNK])
-        if state.get("complete", True):
-            with self._tx() as s:
-                engine_state.prune(s, {row["part"] for row in rows})
+        with self._tx() as s:
+            engine_state.save(s, state)
 
     def load_engine_state(self) -> dict[str, Any] | None:
         """The snapshot the saves add up to, or None."""

@@ -7,12 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from alerts.model import AlertState, ExcursionEvent
 from alerts.notify import Dispatcher
-from alerts.store import AlertStore, engine_state
+from alerts.store import AlertStore
 from alerts.store.schema import KeyValueRow
 from tests.alerts.conftest import StoreFactory
 from tests.alerts.store.store_kit import T0, FakeClock, RecordingNotifier, recipients, transition
@@ -102,9 +101,7 @@ def test_the_rules_engine_snapshot_round_trips(store: AlertStore) -> None:
     assert store.load_engine_state() == snapshot
 
 
-def test_changes_are_laid_over_the_saved_snapshot_and_a_complete_one_replaces_it(store: AlertStore,
-                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_state, "CHUNK", 1)  # a transaction per row, as for a large checkpoint
+def test_changes_are_laid_over_the_saved_snapshot_and_a_complete_one_replaces_it(store: AlertStore) -> None:
     rule_a, rule_b = "fridge-a/temperature/threshold", "fridge-b/temperature/threshold"
     store.save_engine_state({**_snapshot(sensors={"fridge-a": {"last_ts": 1, "series": {}}, "fridge-b": {"last_ts": 1, "series": {}}},
                                          evaluators={rule_a: {"alarm": [0, 0, 0, 0, None]}, rule_b: {"alarm": [0, 0, 0, 0, None]}}),
