@@ -68,45 +68,6 @@ class Telemetry(Protocol):
     def join(self, timeout: float = 10.0) -> None: ...
 
 
-class _Checkpointer:
-    """Saves checkpoints on a thread of its own, in order, then acknowledges
-    the messages each one includes. Encoding and writing the state cost about
-    as much as taking it (at 100,000 sensors, most of a core between them);
-    only the taking needs the evaluation thread. At most one checkpoint waits
-    behind the one being saved: beyond that `submit` blocks (back-pressure).
-    A save that fails is retried until it succeeds; nothing is acknowledged
-    before it has been saved."""
-
-    RETRY_S = 5.0
-
-    def __init__(self, save: Callable[[dict[str, object]], None], ack: Callable[[list[tuple[int, int, int]]], None]):
-        self._save = save
-        self._ack = ack
-        self._queue: queue.Queue[tuple[dict[str, object], list[tuple[int, int, int]]] | None] = queue.Queue(maxsize=1)
-        self._thread = threading.Thread(target=self._run, name="alerts-checkpoint", daemon=True)
-        self._thread.start()
-
-    def submit(self, changes: dict[str, object], acks: list[tuple[int, int, int]]) -> None:
-        self._queue.put((changes, acks))
-
-    def close(self, timeout: float = 60.0) -> None:
-        """Save what was submitted, then stop."""
-        self._queue.put(None)
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            changes, acks = item
-            while True:
-                try:
-                    self._save(changes)
-                    break
-                except Exception:  # the store is down or locked: keep the state, try again
-                    log.exception("saving the rules engine's checkpoint failed; retrying in %.0f s", self.RETRY_S)
-                    time.sleep(self.RETRY_S)
-            self._ack(acks)
-
-
 @dataclass
 class _Inbound:
     generation: int
@@ -169,7 +130,6 @@ class AlertsService:
     # -- the loop ----------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        self._checkpointer = _Checkpointer(self.sink.save_engine_state, self._ack)
         self.client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=30)
         self.client.loop_start()
         if self.telemetry is not None:  # off the evaluation loop: its own thread
@@ -194,7 +154,6 @@ class AlertsService:
                     self._checkpoint()
         finally:
             self._checkpoint()
-            self._checkpointer.close()
             self.client.disconnect()
             self.client.loop_stop()
             if self.telemetry is not None:
@@ -215,16 +174,13 @@ class AlertsService:
             handle(item)
 
     def _checkpoint(self) -> None:
-        """Take what changed in the engine; the checkpointer saves it, then
-        acknowledges the messages handled before it was taken."""
-        self._checkpointer.submit(self.engine.take_changes(), self._unacked)
-        self._unacked = []
-
-    def _ack(self, acks: list[tuple[int, int, int]]) -> None:
-        generation = self._generation  # messages of an earlier connection are redelivered instead
-        for gen, mid, qos in acks:
+        """Save the engine, then acknowledge what the saved state includes."""
+        self.sink.save_engine_state(self.engine.take_changes())
+        generation = self._generation
+        for gen, mid, qos in self._unacked:
             if gen == generation:
                 self.client.ack(mid, qos)
+        self._unacked.clear()
 
     def _handle(self, item: _Inbound) -> None:
         msg = item.message

@@ -178,23 +178,3 @@ def test_a_stream_that_never_pauses_does_not_hold_off_the_checkpoints(small_regi
     drained.join(10)
     assert not drained.is_alive(), "draining went on past the checkpoint's time"
     assert handled
-
-
-def test_checkpoints_are_saved_in_order_and_acknowledged_only_once_saved(monkeypatch: pytest.MonkeyPatch) -> None:
-    from alerts import service as service_module
-
-    monkeypatch.setattr(service_module._Checkpointer, "RETRY_S", 0.01)
-    events: list[str] = []
-    failures = [RuntimeError("database is locked")]
-
-    def save(changes: dict[str, object]) -> None:
-        if failures:
-            events.append(f"save {changes['n']} failed")
-            raise failures.pop()
-        events.append(f"saved {changes['n']}")
-
-    checkpointer = service_module._Checkpointer(save, lambda acks: events.append(f"acked {[mid for _, mid, _ in acks]}"))
-    for n in range(3):
-        checkpointer.submit({"n": n}, [(1, 10 * n + 1, 1), (1, 10 * n + 2, 1)])
-    checkpointer.close()
-    assert events == ["save 0 failed", "saved 0", "acked [1, 2]", "saved 1", "acked [11, 12]", "saved 2", "acked [21, 22]"]
