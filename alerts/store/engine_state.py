@@ -56,14 +56,19 @@ def snapshot_of(parts: Iterable[tuple[str, Any]]) -> dict[str, Any] | None:
     return None if head is None else {**head, "sensors": sensors, "evaluators": evaluators}
 
 
-def save(s: Session, snapshot: dict[str, Any]) -> None:
-    """Upsert the snapshot's rows; replace all rows if it is complete
-    (`complete` true or absent). A partial snapshot must hold whole groups."""
+def rows_of(snapshot: dict[str, Any]) -> list[dict[str, str]]:
+    """The rows to write, encoded: done before the store is taken, so alert
+    transitions wait behind the writing only."""
     # Encoded here, not by a JSON column: at 100,000 sensors the json module
     # was a fifth of the alerts service's CPU.
-    rows = [{"part": name, "value": orjson.dumps(value).decode()} for name, value in parts_of(snapshot).items()]
+    return [{"part": name, "value": orjson.dumps(value).decode()} for name, value in parts_of(snapshot).items()]
+
+
+def write(s: Session, rows: list[dict[str, str]], complete: bool) -> None:
+    """Upsert `rows` (from `rows_of`); if they are a complete snapshot, first
+    delete every row (groups of retired sensors and rules with them)."""
     table = EngineStateRow.__table__
-    if snapshot.get("complete", True):
+    if complete:
         s.execute(delete(EngineStateRow))
         s.execute(delete(KeyValueRow).where(KeyValueRow.key == LEGACY_KEY))
     dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite

@@ -756,8 +756,9 @@ class AlertStore(WorkOrderBook, Outbox, ChangeFeed):
     def save_engine_state(self, state: dict[str, Any]) -> None:
         """Keep the rules engine's snapshot, or the changes since the last
         one (`RulesEngine.take_changes`), so its timers survive a restart."""
+        rows = engine_state.rows_of(state)
         with self._tx() as s:
-            engine_state.save(s, state)
+            engine_state.write(s, rows, complete=state.get("complete", True))
 
     def load_engine_state(self) -> dict[str, Any] | None:
         """The snapshot the saves add up to, or None."""
