@@ -137,10 +137,11 @@ class AlertsService:
         next_tick = next_snapshot = time.monotonic()
         try:
             while not stop.is_set():
-                due = min(next_tick, next_snapshot)
                 try:
-                    self._handle(self._inbox.get(timeout=min(0.1, max(0.0, due - time.monotonic()))))
-                    self._drain(due)
+                    item = self._inbox.get(timeout=0.1)
+                    self._handle(item)
+                    while True:  # drain what is waiting before the timers
+                        self._handle(self._inbox.get_nowait())
                 except queue.Empty:
                     pass
                 now = time.monotonic()
@@ -158,20 +159,6 @@ class AlertsService:
             self.client.loop_stop()
             if self.telemetry is not None:
                 self.telemetry.join()
-
-    def _drain(self, until: float) -> None:
-        """Handle what is waiting until the inbox is empty or `until`
-        (monotonic) has come. Messages are acknowledged only by a checkpoint,
-        and the broker stops delivering once its in-flight window is
-        unacknowledged: a stream that never lets the inbox empty must not hold
-        the checkpoint off, or readings wait seconds in the broker."""
-        inbox, handle = self._inbox, self._handle
-        while time.monotonic() < until:
-            try:
-                item = inbox.get_nowait()
-            except queue.Empty:
-                return
-            handle(item)
 
     def _checkpoint(self) -> None:
         """Save the engine, then acknowledge what the saved state includes."""

@@ -26,7 +26,6 @@ from tests.support.mqtt import MqttTestClient, publish_all
 from vigil.contract import Reading, encode_readings, readings_topic
 from vigil.infra.local import LocalServices
 from vigil.registry import Registry
-from vigil.settings import MqttEndpoint
 
 pytestmark = pytest.mark.integration
 
@@ -157,24 +156,3 @@ def test_restart_in_the_middle_of_the_alarm_delay_fires_on_time_and_pages_once(
     time.sleep(3)
     assert len(smtp.to("duty@hospital.test")) == 1
     assert len([a for a in store.list_alerts() if a.rule_id == RULE]) == 1
-
-
-def test_a_stream_that_never_pauses_does_not_hold_off_the_checkpoints(small_registry: Registry) -> None:
-    class NoState:
-        def load_engine_state(self) -> None:
-            return None
-
-    service = AlertsService(small_registry, MqttEndpoint(host="127.0.0.1", port=1, username="alerts"), NoState())  # type: ignore[arg-type]
-    handled: list[object] = []
-
-    def handle(item: object) -> None:  # every message handled brings another: the inbox never empties
-        handled.append(item)
-        service._inbox.put(item)  # type: ignore[arg-type]
-
-    service._handle = handle  # type: ignore[method-assign]
-    service._inbox.put("a message")  # type: ignore[arg-type]
-    drained = threading.Thread(target=service._drain, args=(time.monotonic() + 0.3,), daemon=True)
-    drained.start()
-    drained.join(10)
-    assert not drained.is_alive(), "draining went on past the checkpoint's time"
-    assert handled
