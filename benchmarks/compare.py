@@ -20,7 +20,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from influxdb_client import InfluxDBClient
 from paho.mqtt.enums import CallbackAPIVersion
 
 from benchmarks.ingest import Workload, cpu_seconds, publish_with_mosquitto_pub, synthetic_readings
+from benchmarks.machine import private_services
 from benchmarks.plots import rate_series, throughput_plot
 from benchmarks.telegraf import TelegrafConfig, TelegrafProcess, build_telegraf
 from ingest.worker import SHARE_GROUP
@@ -41,7 +41,6 @@ from vigil.contract import encode_readings
 from vigil.infra.local import LocalServices
 from vigil.infra.process import free_port
 from vigil.registry import Registry, load_registry
-from vigil.settings import Settings
 
 # Telegraf twice: in Vigil's layout, and in the cheapest layout json_v2 allows.
 SYSTEMS = ("Vigil", "Telegraf", "Telegraf narrow")
@@ -337,37 +336,29 @@ def run(runs: int = 3, readings: int = 1_000_000, single_messages: int = 100_000
     telegraf_binary = build_telegraf()
     version = subprocess.run([str(telegraf_binary), "--version"], capture_output=True, text=True).stdout.strip()
     registry = load_registry(facility)
-    with tempfile.TemporaryDirectory(prefix="vigil-bench-compare-") as tmp:
-        settings = Settings(state_dir=Path(tmp), facility=facility.resolve(), mqtt_port=free_port(), influx_port=free_port())
-        local = LocalServices(settings, registry)
-        local.up()
-        try:
-            print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
-                  f"load average {os.getloadavg()[0]:.2f}; {version}; facility {facility} "
-                  f"({len(registry.sensors)} sensors, {len(registry.gateways)} gateways)")
-            # Each turn writes into its own time window, all in the past (Vigil
-            # refuses readings from the future), with room for the probe between.
-            series = sum(len(s.metrics) for s in registry.sensors.values())
-            window_ns = (max(readings, single_messages) // series // 1000 + 2 * PROBE_BEFORE_S) * 10**9
-            turns_total = 2 * runs * len(SYSTEMS)
-            base = ((time.time_ns() - (turns_total + 2) * window_ns) // 10**9) * 10**9
-            workloads = [Workload("50 readings/message", readings, 50), Workload("1 reading/message", single_messages, 1)]
-            seq = dict.fromkeys(registry.gateways, 0)
-            turns: list[Turn] = []
-            window = 0
-            for workload in workloads:
-                for r in range(runs):
-                    # Each run starts with another consumer, so the machine's drift is shared.
-                    for system in SYSTEMS[r % len(SYSTEMS):] + SYSTEMS[:r % len(SYSTEMS)]:
-                        window += 1
-                        t = turn(system, local, registry, workload, base + window * window_ns, seq, telegraf_binary, gzip)
-                        turns.append(t)
-                        print(f"  {workload.name}, run {r + 1}, {system}: {t.readings_per_s:,.0f} readings/s, "
-                              f"CPU {t.cpu_s_per_million:.1f} s/M, peak RSS {t.peak_rss_mb:.0f} MB, "
-                              f"landed {t.landed:,} of {t.readings:,}, load before {t.load_before:.2f}", flush=True)
-            print(f"\nmedians of {runs} runs (min–max); load average now {os.getloadavg()[0]:.2f}\n")
-            print(format_table(turns))
-            for path in plot_turns(turns, plots):
-                print(f"plot: {path}")
-        finally:
-            local.down()
+    print(version)
+    with private_services(facility, registry, "vigil-bench-compare-") as local:
+        # Each turn writes into its own time window, all in the past (Vigil
+        # refuses readings from the future), with room for the probe between.
+        series = sum(len(s.metrics) for s in registry.sensors.values())
+        window_ns = (max(readings, single_messages) // series // 1000 + 2 * PROBE_BEFORE_S) * 10**9
+        turns_total = 2 * runs * len(SYSTEMS)
+        base = ((time.time_ns() - (turns_total + 2) * window_ns) // 10**9) * 10**9
+        workloads = [Workload("50 readings/message", readings, 50), Workload("1 reading/message", single_messages, 1)]
+        seq = dict.fromkeys(registry.gateways, 0)
+        turns: list[Turn] = []
+        window = 0
+        for workload in workloads:
+            for r in range(runs):
+                # Each run starts with another consumer, so the machine's drift is shared.
+                for system in SYSTEMS[r % len(SYSTEMS):] + SYSTEMS[:r % len(SYSTEMS)]:
+                    window += 1
+                    t = turn(system, local, registry, workload, base + window * window_ns, seq, telegraf_binary, gzip)
+                    turns.append(t)
+                    print(f"  {workload.name}, run {r + 1}, {system}: {t.readings_per_s:,.0f} readings/s, "
+                          f"CPU {t.cpu_s_per_million:.1f} s/M, peak RSS {t.peak_rss_mb:.0f} MB, "
+                          f"landed {t.landed:,} of {t.readings:,}, load before {t.load_before:.2f}", flush=True)
+        print(f"\nmedians of {runs} runs (min–max); load average now {os.getloadavg()[0]:.2f}\n")
+        print(format_table(turns))
+        for path in plot_turns(turns, plots):
+            print(f"plot: {path}")

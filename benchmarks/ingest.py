@@ -19,7 +19,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 import psutil
 from influxdb_client import InfluxDBClient
 
+from benchmarks.machine import private_services
 from ingest.influx import InfluxWriter
 from ingest.points import PointWriter
 from vigil.contract import Reading, encode_readings
@@ -35,7 +35,6 @@ from vigil.infra.local import LocalServices
 from vigil.infra.process import free_port
 from vigil.kinds import ValueType
 from vigil.registry import Registry, load_registry
-from vigil.settings import Settings
 
 BATCH_LINES = 10_000
 
@@ -217,35 +216,27 @@ def end_to_end(local: LocalServices, registry: Registry, workload: Workload, sta
 def run(readings: int = 1_000_000, single_messages: int = 200_000, repeats: int = 3, gzip: bool = False,
         facility: Path = Path("examples/hospital.yaml"), workers: int = 1) -> None:
     registry = load_registry(facility)
-    with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
-        settings = Settings(state_dir=Path(tmp), facility=facility.resolve(), mqtt_port=free_port(), influx_port=free_port())
-        local = LocalServices(settings, registry)
-        local.up()
-        try:
-            print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
-                  f"facility {facility} ({len(registry.sensors)} sensors, {len(registry.gateways)} gateways)")
-            base = ((time.time_ns() - 6 * 3600 * 10**9) // 10**9) * 10**9
-            sample = synthetic_readings(registry, min(readings, 500_000), base - 3600 * 10**9)
-            plain = [ceiling(local, registry, sample, gzip=False) for _ in range(repeats)]
-            zipped = [ceiling(local, registry, sample, gzip=True) for _ in range(repeats)]
-            raw = statistics.median(zipped if gzip else plain)
-            print(f"ceiling, raw line protocol over HTTP, {BATCH_LINES} lines/batch: plain {statistics.median(plain):,.0f}/s "
-                  f"(spread {min(plain):,.0f}-{max(plain):,.0f}), gzip {statistics.median(zipped):,.0f}/s "
-                  f"(spread {min(zipped):,.0f}-{max(zipped):,.0f})")
-            workloads = [Workload("50 readings/message", readings, 50), Workload("1 reading/message", single_messages, 1)]
-            for w_index, workload in enumerate(workloads):
-                runs = []
-                for r in range(repeats):
-                    start = base + (w_index * repeats + r) * 1800 * 10**9
-                    runs.append(end_to_end(local, registry, workload, start, gzip, workers))
-                med = statistics.median(f.readings_per_s for f in runs)
-                cpu = statistics.median(f.cpu_s_per_million for f in runs)
-                print(f"end to end, {workers} worker(s), {workload.name}: {med:,.0f} readings/s ({med / workload.per_message:,.0f} messages/s), "
-                      f"spread {min(f.readings_per_s for f in runs):,.0f}-{max(f.readings_per_s for f in runs):,.0f}; "
-                      f"ingest CPU {cpu:.1f} s per million readings; peak RSS {max(f.peak_rss_mb for f in runs):.0f} MB; "
-                      f"ratio to ceiling {med / raw:.0%}; exactly N points: {all(f.exact for f in runs)}")
-        finally:
-            local.down()
+    with private_services(facility, registry, "vigil-bench-") as local:
+        base = ((time.time_ns() - 6 * 3600 * 10**9) // 10**9) * 10**9
+        sample = synthetic_readings(registry, min(readings, 500_000), base - 3600 * 10**9)
+        plain = [ceiling(local, registry, sample, gzip=False) for _ in range(repeats)]
+        zipped = [ceiling(local, registry, sample, gzip=True) for _ in range(repeats)]
+        raw = statistics.median(zipped if gzip else plain)
+        print(f"ceiling, raw line protocol over HTTP, {BATCH_LINES} lines/batch: plain {statistics.median(plain):,.0f}/s "
+              f"(spread {min(plain):,.0f}-{max(plain):,.0f}), gzip {statistics.median(zipped):,.0f}/s "
+              f"(spread {min(zipped):,.0f}-{max(zipped):,.0f})")
+        workloads = [Workload("50 readings/message", readings, 50), Workload("1 reading/message", single_messages, 1)]
+        for w_index, workload in enumerate(workloads):
+            runs = []
+            for r in range(repeats):
+                start = base + (w_index * repeats + r) * 1800 * 10**9
+                runs.append(end_to_end(local, registry, workload, start, gzip, workers))
+            med = statistics.median(f.readings_per_s for f in runs)
+            cpu = statistics.median(f.cpu_s_per_million for f in runs)
+            print(f"end to end, {workers} worker(s), {workload.name}: {med:,.0f} readings/s ({med / workload.per_message:,.0f} messages/s), "
+                  f"spread {min(f.readings_per_s for f in runs):,.0f}-{max(f.readings_per_s for f in runs):,.0f}; "
+                  f"ingest CPU {cpu:.1f} s per million readings; peak RSS {max(f.peak_rss_mb for f in runs):.0f} MB; "
+                  f"ratio to ceiling {med / raw:.0%}; exactly N points: {all(f.exact for f in runs)}")
 
 
 if __name__ == "__main__":

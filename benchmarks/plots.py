@@ -15,6 +15,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use("Agg"): the backend is chosen first
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 # Small enough to commit, sharp enough to read in a Markdown page.
 FIGSIZE = (7.0, 3.4)
@@ -56,6 +58,15 @@ def rate_series(samples: Sequence[tuple[float, float]], bin_s: float = 1.0) -> l
     return out
 
 
+def _save(fig: Figure, ax: Axes, path: Path) -> Path:
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def throughput_plot(series: Mapping[str, Sequence[tuple[float, float]]], path: Path, title: str,
                     ylabel: str = "readings/s") -> Path:
     """One line per named series of `(seconds since start, rate)`, saved as PNG at `path`."""
@@ -69,12 +80,7 @@ def throughput_plot(series: Mapping[str, Sequence[tuple[float, float]]], path: P
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.ticklabel_format(axis="y", style="plain")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def latency_histogram(samples: Mapping[str, Sequence[float]], path: Path, title: str,
@@ -93,9 +99,4 @@ def latency_histogram(samples: Mapping[str, Sequence[float]], path: Path, title:
     ax.set_xlabel(unit)
     ax.set_ylabel("count")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)

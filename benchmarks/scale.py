@@ -37,6 +37,7 @@ from pathlib import Path
 
 import psutil
 
+from benchmarks.machine import machine
 from vigil.contract import Reading
 from vigil.infra.local import LocalServices
 from vigil.profiles import PROFILES
@@ -387,26 +388,17 @@ def _scrape(url: str, prefixes: Sequence[str]) -> dict[str, float]:
     return sums
 
 
-def _rss_mb(pid: int | None) -> float:
-    """RSS of a process and its children, MB (0 if gone)."""
+def _usage(pid: int | None) -> tuple[float, float]:
+    """RSS (MB) and user and system CPU seconds so far of a process and its
+    children ((0, 0) if gone)."""
     if pid is None:
-        return 0.0
+        return 0.0, 0.0
     try:
         p = psutil.Process(pid)
-        return float(sum(q.memory_info().rss for q in [p, *p.children(recursive=True)])) / 2**20
+        tree = [p, *p.children(recursive=True)]
+        return sum(q.memory_info().rss for q in tree) / 2**20, sum(sum(q.cpu_times()[:2]) for q in tree)
     except psutil.NoSuchProcess:
-        return 0.0
-
-
-def _cpu_s(pid: int | None) -> float:
-    """User and system CPU seconds of a process and its children so far (0 if gone)."""
-    if pid is None:
-        return 0.0
-    try:
-        p = psutil.Process(pid)
-        return sum(sum(q.cpu_times()[:2]) for q in [p, *p.children(recursive=True)])
-    except psutil.NoSuchProcess:
-        return 0.0
+        return 0.0, 0.0
 
 
 def _wait_for(url: str, what: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
@@ -557,11 +549,12 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
                     api_ms = (time.perf_counter() - t0) * 1000
             except OSError:
                 api_ms = float("nan")
-            rss = {k: _rss_mb(pid) for k, pid in pids.items()}
-            cpu = {k: _cpu_s(pid) for k, pid in pids.items()}
+            usage = {k: _usage(pid) for k, pid in pids.items()}
+            rss = {k: mb for k, (mb, _) in usage.items()}
+            cpu = {k: s for k, (_, s) in usage.items()}
             for i, h in enumerate(gateways_hosts):
-                rss[f"gateways-{i}"] = _rss_mb(h.pid)
-                cpu["gateways"] = cpu.get("gateways", 0.0) + _cpu_s(h.pid)
+                rss[f"gateways-{i}"], host_cpu = _usage(h.pid)
+                cpu["gateways"] = cpu.get("gateways", 0.0) + host_cpu
             samples.append(Sample(t, gw_sums["vigil_gateway_readings_total"], ing["vigil_ingest_readings_written_total"],
                                   gw_sums["vigil_gateway_backlog_messages"], gw_sums["vigil_gateway_dropped_messages"],
                                   ing["vigil_ingest_lag_seconds"], api_ms, rss, cpu))
@@ -712,7 +705,7 @@ def plot(outcomes: Sequence[Outcome], out_dir: Path, prefix: str) -> list[Path]:
 
 def run(name: str, schedule: RateSchedule, shape: GroupShape, repeats: int, probes: int, hosts: int, out_dir: Path,
         prefix: str) -> None:
-    print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, load average {os.getloadavg()}")
+    print(f"machine: {machine()}")
     outcomes = []
     for n in range(repeats):
         with tempfile.TemporaryDirectory(prefix="vigil-bench-scale-") as tmp:

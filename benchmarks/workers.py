@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from benchmarks.ingest import Figures, Workload, end_to_end
-from vigil.infra.local import LocalServices
-from vigil.infra.process import free_port
+from benchmarks.machine import private_services
 from vigil.registry import load_registry
-from vigil.settings import Settings
 
 SUBSCRIPTIONS = ("partitioned", "shared")
 
@@ -52,29 +47,21 @@ def run(worker_counts: tuple[int, ...] = (1, 2, 4), readings: int = 300_000, sin
     registry = load_registry(facility)
     cells: list[Cell] = []
     workloads = [Workload("50 readings/message", readings, 50), Workload("1 reading/message", single_messages, 1)]
-    with tempfile.TemporaryDirectory(prefix="vigil-bench-workers-") as tmp:
-        settings = Settings(state_dir=Path(tmp), facility=facility.resolve(), mqtt_port=free_port(), influx_port=free_port())
-        local = LocalServices(settings, registry)
-        local.up()
-        try:
-            print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, load average {os.getloadavg()}; "
-                  f"facility {facility} ({len(registry.sensors)} sensors, {len(registry.gateways)} gateways)")
-            base = ((time.time_ns() - 12 * 3600 * 10**9) // 10**9) * 10**9
-            slot = 0
-            for workload in workloads:
-                for subscription in subscriptions:
-                    for workers in worker_counts:
-                        figures = []
-                        for _ in range(repeats):
-                            # Each run in its own half hour of event time, so the count sees only its points.
-                            figures.append(end_to_end(local, registry, workload, base + slot * 1800 * 10**9, False, workers,
-                                                      subscription))
-                            slot += 1
-                        cell = Cell(workers, subscription, workload.name, tuple(figures))
-                        cells.append(cell)
-                        print(f"{workers} worker(s), {subscription}, {workload.name}: {cell.median:,.0f} readings/s", flush=True)
-        finally:
-            local.down()
+    with private_services(facility, registry, "vigil-bench-workers-") as local:
+        base = ((time.time_ns() - 12 * 3600 * 10**9) // 10**9) * 10**9
+        slot = 0
+        for workload in workloads:
+            for subscription in subscriptions:
+                for workers in worker_counts:
+                    figures = []
+                    for _ in range(repeats):
+                        # Each run in its own half hour of event time, so the count sees only its points.
+                        figures.append(end_to_end(local, registry, workload, base + slot * 1800 * 10**9, False, workers,
+                                                  subscription))
+                        slot += 1
+                    cell = Cell(workers, subscription, workload.name, tuple(figures))
+                    cells.append(cell)
+                    print(f"{workers} worker(s), {subscription}, {workload.name}: {cell.median:,.0f} readings/s", flush=True)
     print("\n| workers | subscription | workload | readings/s (median) | spread | ingest CPU s per million | peak RSS | exactly N |")
     print("|---|---|---|---|---|---|---|---|")
     for cell in cells:

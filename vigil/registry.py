@@ -10,10 +10,11 @@ file, the line, the path inside the file and the reason, all at once.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -164,6 +165,13 @@ class Sensor:
         }
 
 
+def _group_by(sensors: Iterable[Sensor], key: Callable[[Sensor], str]) -> dict[str, list[Sensor]]:
+    index: dict[str, list[Sensor]] = {}
+    for s in sensors:
+        index.setdefault(key(s), []).append(s)
+    return index
+
+
 @dataclass(frozen=True)
 class Registry:
     config: FacilityConfig
@@ -175,17 +183,11 @@ class Registry:
     # hospital-group size (100,000 sensors). A frozen dataclass still takes cached_property.
     @cached_property
     def _by_gateway(self) -> dict[str, list[Sensor]]:
-        index: dict[str, list[Sensor]] = {}
-        for s in self.sensors.values():
-            index.setdefault(s.gateway, []).append(s)
-        return index
+        return _group_by(self.sensors.values(), attrgetter("gateway"))
 
     @cached_property
     def _by_asset(self) -> dict[str, list[Sensor]]:
-        index: dict[str, list[Sensor]] = {}
-        for s in self.sensors.values():
-            index.setdefault(s.asset, []).append(s)
-        return index
+        return _group_by(self.sensors.values(), attrgetter("asset"))
 
     def sensors_of_gateway(self, gateway: str) -> list[Sensor]:
         """The gateway's sensors, in registry order."""
