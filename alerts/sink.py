@@ -37,6 +37,9 @@ class StoreSink:
     def save_engine_state(self, state: dict[str, object]) -> None:
         self.store.save_engine_state(state)
 
+    def prune_engine_state(self, keep: set[str]) -> None:
+        self.store.prune_engine_state(keep)
+
     def load_engine_state(self) -> dict[str, object] | None:
         return self.store.load_engine_state()
 

@@ -22,13 +22,16 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from prometheus_client.parser import text_string_to_metric_families
 
 from alerts.store import open_store
+from benchmarks.machine import machine, wait_for
 from vigil.contract import Reading, encode_readings
 from vigil.infra.local import LocalServices
 from vigil.infra.process import free_port
@@ -89,6 +92,14 @@ def _client(local: LocalServices, gateway: str) -> mqtt.Client:
     return c
 
 
+def _readings_evaluated(metrics_url: str) -> float:
+    with urllib.request.urlopen(metrics_url, timeout=5) as answer:
+        for family in text_string_to_metric_families(answer.read().decode()):
+            if family.name == "vigil_alerts_readings":
+                return sum(sample.value for sample in family.samples if sample.name.endswith("_total"))
+    return 0.0
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -112,12 +123,17 @@ def run(rate: int = 10_000, probes: int = 60, gateways: int = 10, fridges_per_ga
         local.up()
         env = {**os.environ, "VIGIL_STATE_DIR": str(state), "VIGIL_FACILITY": str(facility), "VIGIL_ONCALL": str(oncall),
                "VIGIL_LOG_LEVEL": "WARNING"}
-        proc = subprocess.Popen([sys.executable, "-m", "vigil.cli", "alerts", "run"], env=env)
+        metrics_port = free_port()
+        began = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "vigil.cli", "alerts", "run", "--metrics-port", str(metrics_port)], env=env)
         store = open_store(settings.database, registry=registry)
         stop = threading.Event()
         sent = [0]
         try:
-            time.sleep(4)  # connect and subscribe
+            metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+            wait_for(metrics_url, "alerts", 1800, proc)
+            time.sleep(2)  # connect and subscribe
+            up_s = time.perf_counter() - began
             clients = {gw: _client(local, gw) for gw in registry.gateways}
             sensors = {gw: [s.id for s in registry.sensors_of_gateway(gw)] for gw in registry.gateways}
             probe_sensors = [s for gw in sorted(sensors) for s in sensors[gw][:10]]
@@ -148,6 +164,11 @@ def run(rate: int = 10_000, probes: int = 60, gateways: int = 10, fridges_per_ga
             load.start()
             started = time.perf_counter()
             time.sleep(3)  # the load settles
+            while sent[0] - _readings_evaluated(metrics_url) > rate:  # the first checkpoint (complete) holds it up
+                if time.perf_counter() - started > 600:
+                    raise RuntimeError("the alerts service did not catch up with the load within 10 minutes")
+                time.sleep(1)
+            caught_up_s = time.perf_counter() - started
             recorded: list[float] = []
             delivered: list[float] = []
             missed: list[str] = []
@@ -180,8 +201,10 @@ def run(rate: int = 10_000, probes: int = 60, gateways: int = 10, fridges_per_ga
             proc.wait(30)
             store.close()
             local.down()
+        print(f"machine: {machine()}")
         print(f"background load: {sent[0] / elapsed:,.0f} readings/s offered ({rate:,}/s asked), "
-              f"{len(registry.sensors)} sensors on {len(registry.gateways)} gateways")
+              f"{len(registry.sensors)} sensors on {len(registry.gateways)} gateways; alerts service up in {up_s:.0f} s, "
+              f"caught up with the load {caught_up_s:.0f} s after it began")
         for name, values in (("publish -> alert recorded", recorded), ("publish -> notification delivered", delivered)):
             if values:
                 print(f"{name}: p50 {statistics.median(values) * 1000:.0f} ms, p99 {_percentile(values, 99) * 1000:.0f} ms, "

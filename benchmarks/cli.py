@@ -29,11 +29,13 @@ def ingest(
 def alerts(
     rate: Annotated[int, typer.Option(help="background readings per second")] = 10_000,
     probes: Annotated[int, typer.Option(min=1, max=100, help="excursions to time (one a second)")] = 60,
+    gateways: Annotated[int, typer.Option(min=1, help="gateways publishing the background load")] = 10,
+    fridges_per_gateway: Annotated[int, typer.Option(min=11, help="fridges per gateway (10 of each are probes)")] = 100,
 ) -> None:
     """Latency from publish to alert recorded and to notification delivered, under load."""
     from benchmarks.alerts import run
 
-    run(rate=rate, probes=probes)
+    run(rate=rate, probes=probes, gateways=gateways, fridges_per_gateway=fridges_per_gateway)
 
 
 @app.command("compare")

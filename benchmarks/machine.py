@@ -4,7 +4,10 @@ Mosquitto and InfluxDB instances for a facility."""
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,3 +38,19 @@ def private_services(facility: Path, registry: Registry, prefix: str) -> Iterato
             yield local
         finally:
             local.down()
+
+
+def wait_for(url: str, what: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
+    """Poll `url` until it answers; fail if `proc` exits first or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} while starting")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
+        time.sleep(1.0)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.machine import machine
+from benchmarks.machine import machine, wait_for
 from vigil.contract import Reading
 from vigil.infra.local import LocalServices
 from vigil.profiles import PROFILES
@@ -401,21 +401,6 @@ def _usage(pid: int | None) -> tuple[float, float]:
         return 0.0, 0.0
 
 
-def _wait_for(url: str, what: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode} while starting")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
-        time.sleep(1.0)
-
-
 def _count_all(local: LocalServices) -> int:
     """Points in the readings bucket: counted per series, summed in InfluxDB."""
     from influxdb_client import InfluxDBClient
@@ -497,9 +482,9 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
                 services[svc] = subprocess.Popen([*vigil, *argv], env=env, stdout=log, stderr=subprocess.STDOUT,
                                                  stdin=subprocess.DEVNULL)
         # Each service parses the whole registry first: minutes for 100,000 sensors.
-        _wait_for(f"http://127.0.0.1:{ports['ingest']}/metrics", "ingest", 1800, services["ingest"])
-        _wait_for(f"http://127.0.0.1:{ports['alerts']}/metrics", "alerts", 1800, services["alerts"])
-        _wait_for(f"http://127.0.0.1:{ports['api']}/healthz", "api", 1800, services["api"])
+        wait_for(f"http://127.0.0.1:{ports['ingest']}/metrics", "ingest", 1800, services["ingest"])
+        wait_for(f"http://127.0.0.1:{ports['alerts']}/metrics", "alerts", 1800, services["alerts"])
+        wait_for(f"http://127.0.0.1:{ports['api']}/healthz", "api", 1800, services["api"])
         startup_s = time.monotonic() - began
         time.sleep(3.0)  # subscriptions confirmed
 

@@ -44,7 +44,7 @@ from ingest.points import PointWriter
 from ingest.sequence import SequenceLedger
 from ingest.triage import triage
 from vigil.contract import TOPIC_PREFIX
-from vigil.mqtt import authenticate
+from vigil.mqtt import authenticate, persistent_session
 from vigil.registry import Registry
 from vigil.settings import InfluxEndpoint, MqttEndpoint
 from vigil.validation import TimeWindow
@@ -259,9 +259,7 @@ class IngestWorker:
 
     def connect(self) -> None:
         if self.options.mqtt_protocol == "5":
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = self.options.session_expiry_s
-            props.ReceiveMaximum = self.options.receive_maximum
+            props = persistent_session(self.options.session_expiry_s, self.options.receive_maximum)
             self.client.connect_async(self.mqtt_endpoint.host, self.mqtt_endpoint.port, keepalive=30,
                                       clean_start=False, properties=props)
         else:

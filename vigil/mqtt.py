@@ -1,10 +1,13 @@
-"""What every Vigil MQTT client does with its endpoint before connecting."""
+"""What Vigil's MQTT clients do before connecting: credentials and TLS from
+the endpoint, and the session they ask for."""
 
 from __future__ import annotations
 
 import ssl
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from vigil.settings import MqttEndpoint
 
@@ -17,3 +20,13 @@ def authenticate(client: mqtt.Client, endpoint: MqttEndpoint) -> mqtt.Client:
     if endpoint.tls:
         client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
     return client
+
+
+def persistent_session(expiry_s: int, receive_maximum: int) -> Properties:
+    """MQTT 5 CONNECT properties for a session the broker keeps `expiry_s`
+    after a disconnect (queueing for it), with at most `receive_maximum`
+    messages in flight unacknowledged. Connect with `clean_start=False`."""
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = expiry_s
+    props.ReceiveMaximum = receive_maximum
+    return props

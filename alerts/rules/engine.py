@@ -22,9 +22,14 @@ Restart. `snapshot()` is the whole state as JSON-ready data;
 `take_changes()` is the part of it that changed since its previous call
 (everything the first time), whole groups at a time (`state_group`: a sensor
 with its rules, a gateway with its rule), so a checkpoint of 100,000 sensors
-costs what changed, not the whole engine, and can be stored a row per group;
-`RulesEngine.restore(registry, snapshot)` continues from either laid over
-the last: a pending delay
+costs what changed, not the whole engine, and can be stored a row per group.
+A checkpoint can also be written in slices while readings keep coming
+(`take_changed` names the changed groups, `state_of` gives their state when
+each slice is written): groups that one reading can change together (a door
+sensor and the fridge rule that reads it) are always named, and so saved,
+together, so every saved group is a consistent cut even when the slices are
+taken at different moments. `RulesEngine.restore(registry, snapshot)`
+continues from any of these laid over the last: a pending delay
 fires after the rest of its delay, open alerts and excursions are not
 emitted again, and nothing is called stale during a grace period after the
 restart. Rules that no longer exist are listed in `dropped_on_restore`.
@@ -123,7 +128,11 @@ class RulesEngine:
         self._sensors: dict[str, _Sensor] = {}
         self._cumulative: dict[str, list[CumulativeRule]] = {}
         self._groups: dict[str, list[Evaluator]] = {}
-        # The state groups changed since the last take_changes(): None means everything.
+        # State groups one reading can change together, saved together: each
+        # group's first linked group names the set (`_linked`).
+        self._root: dict[str, str] = {}
+        self._linked: dict[str, tuple[str, ...]] = {}
+        # The linked sets (by first group) changed since the last take: None means everything.
         self._changed: set[str] | None = None
         self._build()
 
@@ -215,12 +224,41 @@ class RulesEngine:
             watch = ExcursionWatch(excursion)
             self._evaluators[watch.key] = watch
             listen(watch, (excursion.sensor, excursion.metric))
-        for sensor_id, metric in {**dict.fromkeys(gates), **dict.fromkeys(listeners)}:
-            series = self._sensors[sensor_id].series.setdefault(metric, _Series())
-            series.evaluators = (*gates.get((sensor_id, metric), ()), *listeners.get((sensor_id, metric), ()))
-            series.groups = tuple(dict.fromkeys([sensor_id, *(state_group(ev.key) for ev in series.evaluators)]))
         for key, evaluator in self._evaluators.items():
             self._groups.setdefault(state_group(key), []).append(evaluator)
+        every_series = {**dict.fromkeys(gates), **dict.fromkeys(listeners)}
+        touched: dict[tuple[str, str], list[str]] = {}
+        for sensor_id, metric in every_series:
+            series = self._sensors[sensor_id].series.setdefault(metric, _Series())
+            series.evaluators = (*gates.get((sensor_id, metric), ()), *listeners.get((sensor_id, metric), ()))
+            touched[sensor_id, metric] = list(dict.fromkeys([sensor_id, *(state_group(ev.key) for ev in series.evaluators)]))
+        self._link([*self._sensors, *self._groups], touched.values())
+        for (sensor_id, metric), groups in touched.items():
+            self._sensors[sensor_id].series[metric].groups = tuple(dict.fromkeys(self._root[g] for g in groups))
+
+    def _link(self, groups: Iterable[str], together: Iterable[list[str]]) -> None:
+        """Join the groups each reading changes together into linked sets
+        (union-find). A gateway's last-reading time is left out: it only
+        ever grows to the newest reading, so it needs no partner."""
+        parent = {g: g for g in groups}
+
+        def find(g: str) -> str:
+            while parent[g] != g:
+                parent[g] = parent[parent[g]]
+                g = parent[g]
+            return g
+
+        for members in together:
+            first = find(members[0])
+            for other in members[1:]:
+                parent[find(other)] = first
+        linked: dict[str, list[str]] = {}
+        for g in parent:
+            linked.setdefault(find(g), []).append(g)
+        for members in linked.values():
+            self._linked[members[0]] = tuple(members)
+            for g in members:
+                self._root[g] = members[0]
 
     # ------------------------------------------------------------ readings
 
@@ -252,12 +290,12 @@ class RulesEngine:
         if ts > liveness.last_ts:
             liveness.last_ts = ts
             if changed is not None:
-                changed.add(r.sensor)
+                changed.add(self._root[r.sensor])
             gateway = liveness.gateway
             if gateway is not None and ts > gateway.last_reading_ts:
                 gateway.last_reading_ts = ts
                 if changed is not None:
-                    changed.add(state_group(gateway.key))
+                    changed.add(self._root[state_group(gateway.key)])
         series = sensor.series.get(r.metric)
         if series is None:
             stats["unwatched_metric"] += 1
@@ -324,7 +362,7 @@ class RulesEngine:
 
     def _mark(self, evaluator: Evaluator) -> None:
         if self._changed is not None:
-            self._changed.add(state_group(evaluator.key))
+            self._changed.add(self._root[state_group(evaluator.key)])
 
     # ------------------------------------------------------------ inspection
 
@@ -355,12 +393,32 @@ class RulesEngine:
         is the whole snapshot). It holds whole state groups: for each group
         in it, the sensor's state and every evaluator's of that group, so
         laid over the previous snapshot group by group it gives the current one."""
+        linked, complete = self.take_changed()
+        if complete:
+            return self._state(self._sensors, self._evaluators.values(), complete=True)
+        return self.state_of(g for groups in linked for g in groups)
+
+    def take_changed(self) -> tuple[list[tuple[str, ...]], bool]:
+        """The state groups changed since the previous take, as linked sets
+        (each to be saved in one go), and whether that is every group (the
+        first time). `state_of` gives their state when it is time to save them."""
         changed, self._changed = self._changed, set()
         if changed is None:
-            return self._state(self._sensors, self._evaluators.values(), complete=True)
-        groups = self._groups
-        return self._state([g for g in changed if g in self._sensors],
-                           [ev for g in changed for ev in groups.get(g, ())], complete=False)
+            return list(self._linked.values()), True
+        linked = self._linked
+        return [linked[root] for root in changed], False
+
+    def state_of(self, groups: Iterable[str]) -> dict[str, Any]:
+        """The current state of `groups` (whole linked sets, from
+        `take_changed`) in the snapshot's format, `complete` false."""
+        groups = list(groups)
+        evaluators = self._groups
+        return self._state([g for g in groups if g in self._sensors], [ev for g in groups for ev in evaluators.get(g, ())],
+                           complete=False)
+
+    def groups(self) -> set[str]:
+        """Every state group's name: what a complete save keeps."""
+        return set(self._root)
 
     def _state(self, sensors: Iterable[str], evaluators: Iterable[Evaluator], complete: bool) -> dict[str, Any]:
         every = self._sensors

@@ -4,10 +4,12 @@ rule; `alerts.rules.state_group`). A checkpoint upserts the groups that
 changed (`RulesEngine.take_changes` hands over whole groups); a complete
 snapshot replaces every row, which also drops the groups of sensors and
 rules no longer configured. Loading lays the rows back into one snapshot for
-`RulesEngine.restore`.
+`RulesEngine.restore`. A complete snapshot written in slices (the alerts
+service's checkpoint rounds) is upserted slice by slice and then `prune`d of
+the groups the engine no longer has.
 
-A store from before the parts kept the snapshot whole in `key_values`;
-it is read until the first complete save replaces it.
+A store from before the parts kept the snapshot whole in `key_values`; the
+rows are laid over it until a complete save replaces it.
 """
 
 from __future__ import annotations
@@ -42,17 +44,21 @@ def parts_of(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def snapshot_of(parts: Iterable[tuple[str, Any]]) -> dict[str, Any] | None:
-    """The snapshot the rows make up; None without an `engine` row."""
+    """The snapshot the rows make up, a later row of a group replacing an
+    earlier one whole; None without an `engine` row."""
     head: dict[str, Any] | None = None
-    sensors: dict[str, Any] = {}
-    evaluators: dict[str, Any] = {}
+    groups: dict[str, Any] = {}
     for name, value in parts:
         if name == ENGINE:
             head = dict(value)
         elif name.startswith(_GROUP):
-            if "sensor" in value:
-                sensors[name[len(_GROUP):]] = value["sensor"]
-            evaluators.update(value.get("evaluators", {}))
+            groups[name] = value
+    sensors: dict[str, Any] = {}
+    evaluators: dict[str, Any] = {}
+    for name, value in groups.items():
+        if "sensor" in value:
+            sensors[name[len(_GROUP):]] = value["sensor"]
+        evaluators.update(value.get("evaluators", {}))
     return None if head is None else {**head, "sensors": sensors, "evaluators": evaluators}
 
 
@@ -78,10 +84,20 @@ def write(s: Session, rows: list[dict[str, str]], complete: bool) -> None:
         s.execute(upsert, rows[i:i + _CHUNK])
 
 
+def prune(s: Session, keep: set[str]) -> None:
+    """Delete the rows of groups not in `keep`, and the legacy snapshot: the
+    end of a complete snapshot written in slices."""
+    retired = [part for part in s.scalars(select(EngineStateRow.part))
+               if part.startswith(_GROUP) and part[len(_GROUP):] not in keep]
+    for i in range(0, len(retired), _CHUNK):
+        s.execute(delete(EngineStateRow).where(EngineStateRow.part.in_(retired[i:i + _CHUNK])))
+    s.execute(delete(KeyValueRow).where(KeyValueRow.key == LEGACY_KEY))
+
+
 def load(s: Session) -> dict[str, Any] | None:
-    """The saved snapshot (from the rows, else the legacy whole one), or None."""
-    found = snapshot_of((row.part, orjson.loads(row.value)) for row in s.scalars(select(EngineStateRow)))
-    if found is not None:
-        return found
+    """The saved snapshot: the legacy whole one if any, with the rows laid
+    over it group by group; None if there is neither."""
     legacy = s.get(KeyValueRow, LEGACY_KEY)
-    return dict(legacy.value) if legacy is not None else None
+    parts: list[tuple[str, Any]] = list(parts_of(dict(legacy.value)).items()) if legacy is not None else []
+    parts += [(row.part, orjson.loads(row.value)) for row in s.scalars(select(EngineStateRow))]
+    return snapshot_of(parts)

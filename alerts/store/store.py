@@ -760,6 +760,12 @@ class AlertStore(WorkOrderBook, Outbox, ChangeFeed):
         with self._tx() as s:
             engine_state.write(s, rows, complete=state.get("complete", True))
 
+    def prune_engine_state(self, keep: set[str]) -> None:
+        """End a complete snapshot saved in slices: forget the state groups
+        not in `keep` (sensors and rules no longer configured)."""
+        with self._tx() as s:
+            engine_state.prune(s, keep)
+
     def load_engine_state(self) -> dict[str, Any] | None:
         """The snapshot the saves add up to, or None."""
         with self._read() as s:

@@ -74,7 +74,7 @@ def start_service(services: LocalServices, small_registry: Registry, store: Aler
     def start() -> Running:
         sink = StoreSink(store, Dispatcher(store, notifiers_for(store.oncall.contact_points)), deliver_every_s=0.5)
         service = AlertsService(small_registry, services.settings.mqtt_endpoint("alerts"), sink, client_id=client_id,
-                                snapshot_every_s=0.5)
+                                checkpoint_every_s=0.5)
         stop = threading.Event()
         sink.start(stop)
         thread = threading.Thread(target=service.run, args=(stop,), daemon=True)

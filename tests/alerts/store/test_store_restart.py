@@ -133,6 +133,31 @@ def test_a_whole_snapshot_saved_before_the_parts_is_read_and_then_replaced(store
         assert conn.execute(select(KeyValueRow.key)).all() == []
 
 
+def test_a_complete_snapshot_saved_in_slices_is_pruned_of_retired_groups_at_its_end(store: AlertStore) -> None:
+    rule_a, rule_b = "fridge-a/temperature/threshold", "fridge-b/temperature/threshold"
+    legacy = _snapshot(evaluators={rule_a: {"alarm": [2, 1, 1, 1, None]}, rule_b: {"alarm": [1, 1, 1, 1, None]}})
+    with store.engine.begin() as conn:
+        conn.execute(KeyValueRow.__table__.insert().values(key="rules_engine", value=legacy, updated_at=T0))
+    # A crash after the first slice: the rows laid over the legacy snapshot, group by group.
+    store.save_engine_state({**_snapshot(sensors={"fridge-b": {"last_ts": 7, "series": {}}},
+                                         evaluators={rule_b: {"alarm": [0, 0, 0, 0, None]}}), "complete": False})
+    loaded = store.load_engine_state()
+    assert loaded is not None
+    assert loaded["evaluators"] == {rule_a: {"alarm": [2, 1, 1, 1, None]}, rule_b: {"alarm": [0, 0, 0, 0, None]}}
+    assert loaded["sensors"] == {"fridge-b": {"last_ts": 7, "series": {}}}
+    # The round ends (fridge-a no longer configured): only fridge-b's group is kept, and the legacy snapshot goes.
+    store.save_engine_state({**_snapshot(sensors={"fridge-c": {"last_ts": 8, "series": {}}}), "complete": False})
+    store.prune_engine_state({"fridge-b", "fridge-c"})
+    loaded = store.load_engine_state()
+    assert loaded is not None
+    assert set(loaded["sensors"]) == {"fridge-b", "fridge-c"} and set(loaded["evaluators"]) == {rule_b}
+    with store.engine.connect() as conn:
+        assert conn.execute(select(KeyValueRow.key)).all() == []
+    store.prune_engine_state({"fridge-c"})
+    loaded = store.load_engine_state()
+    assert loaded is not None and set(loaded["sensors"]) == {"fridge-c"} and loaded["evaluators"] == {}
+
+
 def test_excursions_are_records_of_their_own(store: AlertStore) -> None:
     start = int(T0.timestamp() * 1e9)
     open_event = ExcursionEvent(sensor="vac-fridge-1-temp", asset="vac-fridge-1", product="vaccine", started_ns=start,
