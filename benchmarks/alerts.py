@@ -22,16 +22,14 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from prometheus_client.parser import text_string_to_metric_families
 
 from alerts.store import open_store
-from benchmarks.machine import machine, wait_for
+from benchmarks.machine import machine, scrape, wait_for
 from vigil.contract import Reading, encode_readings
 from vigil.infra.local import LocalServices
 from vigil.infra.process import free_port
@@ -93,11 +91,7 @@ def _client(local: LocalServices, gateway: str) -> mqtt.Client:
 
 
 def _readings_evaluated(metrics_url: str) -> float:
-    with urllib.request.urlopen(metrics_url, timeout=5) as answer:
-        for family in text_string_to_metric_families(answer.read().decode()):
-            if family.name == "vigil_alerts_readings":
-                return sum(sample.value for sample in family.samples if sample.name.endswith("_total"))
-    return 0.0
+    return sum(s.value for s in scrape(metrics_url, "vigil_alerts_readings") if s.name.endswith("_total"))
 
 
 def _percentile(values: list[float], p: float) -> float:

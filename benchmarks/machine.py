@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from vigil.infra.local import LocalServices
 from vigil.infra.process import free_port
@@ -54,3 +56,12 @@ def wait_for(url: str, what: str, timeout: float, proc: subprocess.Popen[bytes])
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
         time.sleep(1.0)
+
+
+def scrape(url: str, family: str) -> list[Sample]:
+    """The samples of one metric family from a Prometheus /metrics page."""
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        for found in text_string_to_metric_families(answer.read().decode()):
+            if found.name == family:
+                return list(found.samples)
+    return []

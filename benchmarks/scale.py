@@ -37,7 +37,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.machine import machine, wait_for
+from benchmarks.machine import machine, scrape, wait_for
 from vigil.contract import Reading
 from vigil.infra.local import LocalServices
 from vigil.profiles import PROFILES
@@ -437,6 +437,8 @@ class Outcome:
     recorded_ms: list[float]
     delivered_ms: list[float]
     probes: int
+    # The alerts service's own histogram of gateway publish (sent_at) -> transition recorded: bucket bound -> count.
+    since_publish: dict[float, float]
     crashed: list[str]
     startup_s: float
     load: tuple[float, float, float]
@@ -590,6 +592,9 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
         finally:
             store.close()
         in_influx = _count_all(local)
+        since_publish = {float(s.labels["le"]): s.value for s in scrape(f"http://127.0.0.1:{ports['alerts']}/metrics",
+                                                                        "vigil_alerts_publish_to_recorded_seconds")
+                         if s.name.endswith("_bucket")}
     finally:
         for h in gateways_hosts:
             if h.poll() is None:
@@ -604,7 +609,7 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
         webhook.server.shutdown()
         local.down()
     return Outcome(name, shape, schedule, samples, taken, in_influx, int(samples[-1].dropped if samples else 0), drained_s,
-                   recorded, delivered, len(probe_times), crashed, startup_s, os.getloadavg())
+                   recorded, delivered, len(probe_times), since_publish, crashed, startup_s, os.getloadavg())
 
 
 # --------------------------------------------------------------------------
@@ -638,6 +643,7 @@ def summarise(o: Outcome) -> dict[str, object]:
         | {f"gateway hosts ({len(gw_keys)}), each at most": round(max((peak_rss[k] for k in gw_keys), default=0.0))},
         "api_healthz_ms_p99": percentile([s.api_ms for s in o.samples if s.api_ms == s.api_ms] or [0.0], 99),
         "recorded_ms": o.recorded_ms, "delivered_ms": o.delivered_ms, "probes": o.probes,
+        "publish_to_recorded_histogram": {str(le): n for le, n in o.since_publish.items()},
         "startup_s": o.startup_s, "loadavg_at_end": o.load,
     }
 
@@ -660,6 +666,12 @@ def print_summary(rows: Sequence[dict[str, object]]) -> None:
         print(f"  API /healthz p99 {r['api_healthz_ms_p99']:.0f} ms; crashed: {r['crashed'] or 'none'}")
         print(f"  reading -> alert recorded p50/p99/max: {_stats_ms(rec)} ({len(rec)} of {r['probes']} probes)")
         print(f"  reading -> notification delivered p50/p99/max: {_stats_ms(dlv)} ({len(dlv)} of {r['probes']} probes)")
+        histogram = r["publish_to_recorded_histogram"]
+        assert isinstance(histogram, dict)
+        if histogram.get("inf"):
+            within = ", ".join(f"{float(le) * 1000:,.0f} ms {n / histogram['inf']:.0%}" for le, n in histogram.items()
+                               if le in ("0.1", "0.25", "0.5", "1.0"))
+            print(f"  gateway publish -> alert recorded (the alerts service's histogram, {histogram['inf']:,.0f} transitions): within {within}")
         print(f"  load average at the end: {r['loadavg_at_end']}")
 
 
