@@ -13,8 +13,10 @@ Checkpoint cost. Saving a state group costs tens of microseconds, and at
 of `checkpoint_every_s` (a sensor reporting every 10 s is saved once per
 30 s round, not three times) and writes them in slices between messages,
 at a pace that ends it within the period: no pause holds up an alert. The
-broker may have up to `RECEIVE_MAXIMUM` messages unacknowledged (MQTT 5);
-a round begins early, and is written at once, when a quarter of that waits.
+broker may have up to `receive_maximum` messages unacknowledged (MQTT 5);
+a round begins early, and is written at once, when a quarter of that waits,
+or when no message has come for a second while some wait for their
+acknowledgement (a broker that holds back for lack of them, or just a lull).
 """
 
 from __future__ import annotations
@@ -108,19 +110,21 @@ class _Round:
 
 class AlertsService:
     CLIENT_ID = "vigil-alerts"
-    RECEIVE_MAXIMUM = 65535  # MQTT 5's largest: messages in flight, unacknowledged, before the broker waits
     SESSION_EXPIRY_S = 14 * 24 * 3600  # the broker keeps the session (and queues for it) while the service is down
     SLICE_GROUPS = 200  # state groups per slice: ~10 ms of writing between messages
     BATCH_MESSAGES = 100  # messages handled before the checkpoint's pace is looked at
 
     def __init__(self, registry: Registry, endpoint: MqttEndpoint, sink: Sink, *,
-                 checkpoint_every_s: float = 30.0, tick_every_s: float = 1.0,
+                 checkpoint_every_s: float = 30.0, receive_maximum: int = 65535, quiet_s: float = 1.0,
+                 tick_every_s: float = 1.0,
                  metrics: AlertsMetrics | None = None, clock_ns: Callable[[], int] = time.time_ns,
                  client_id: str = CLIENT_ID, telemetry: Telemetry | None = None):
         self.registry = registry
         self.endpoint = endpoint
         self.sink = sink
         self.checkpoint_every_s = checkpoint_every_s
+        self.receive_maximum = receive_maximum  # MQTT 5's largest by default
+        self.quiet_s = quiet_s  # no message for this long: acknowledge what waits (begin a round)
         self.tick_every_s = tick_every_s
         self.metrics = metrics or AlertsMetrics()
         self.clock_ns = clock_ns
@@ -167,11 +171,11 @@ class AlertsService:
 
     def run(self, stop: threading.Event) -> None:
         self.client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=30, clean_start=False,
-                                  properties=persistent_session(self.SESSION_EXPIRY_S, self.RECEIVE_MAXIMUM))
+                                  properties=persistent_session(self.SESSION_EXPIRY_S, self.receive_maximum))
         self.client.loop_start()
         if self.telemetry is not None:  # off the evaluation loop: its own thread
             self.telemetry.start(stop)
-        next_tick = time.monotonic()
+        next_tick = last_message = time.monotonic()
         self._begin_round(next_tick)
         try:
             while not stop.is_set():
@@ -183,7 +187,9 @@ class AlertsService:
                     for t in self.engine.tick(self.clock_ns()):
                         self._emit(t, None)
                     self.sink.periodic(self.clock_ns())
-                self._advance_checkpoint(now, idle=handled == 0)
+                if handled:
+                    last_message = now
+                self._advance_checkpoint(now, idle=handled == 0, quiet=now - last_message >= self.quiet_s)
         finally:
             self._checkpoint_now()
             self.client.disconnect()
@@ -214,21 +220,23 @@ class AlertsService:
         self._round = _Round(now, deque(linked), sum(map(len, linked)), complete, self._unacked)
         self._unacked = []
 
-    def _advance_checkpoint(self, now: float, idle: bool) -> None:
+    def _advance_checkpoint(self, now: float, idle: bool, quiet: bool) -> None:
         """Write a slice of the round if the loop is idle or the round is
         behind its pace; once it is written, acknowledge its messages and
-        begin the next round when it is due."""
+        begin the next round when it is due, or when the messages waiting
+        for one fill a quarter of the window or have been quiet a while."""
         r = self._round
         assert r is not None
         if r.pending:
-            if idle or r.behind(now, self.checkpoint_every_s, len(self._unacked), self.RECEIVE_MAXIMUM):
+            if idle or r.behind(now, self.checkpoint_every_s, len(self._unacked), self.receive_maximum):
                 self._write_slice(r)
             if r.pending:
                 return
         if r.acks:
             self._ack(r.acks)
             r.acks = []
-        if now >= r.started + self.checkpoint_every_s or len(self._unacked) >= self.RECEIVE_MAXIMUM // 4:
+        waiting = len(self._unacked)
+        if now >= r.started + self.checkpoint_every_s or waiting >= self.receive_maximum // 4 or (quiet and waiting):
             self._begin_round(now)
 
     def _write_slice(self, r: _Round) -> None:

@@ -10,11 +10,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from alerts.model import AlertState
 from alerts.notify import Dispatcher
 from alerts.notify.contact_points import notifiers_for
 from alerts.oncall import parse_oncall_config
@@ -67,14 +69,14 @@ def store(tmp_path: Path, small_registry: Registry, smtp: SmtpSink) -> Iterator[
 
 
 @pytest.fixture
-def start_service(services: LocalServices, small_registry: Registry, store: AlertStore) -> Iterator[Callable[[], Running]]:
+def start_service(services: LocalServices, small_registry: Registry, store: AlertStore) -> Iterator[Callable[..., Running]]:
     client_id = f"test-alerts-{uuid.uuid4().hex[:8]}"
     running: list[Running] = []
 
-    def start() -> Running:
+    def start(**options: Any) -> Running:
         sink = StoreSink(store, Dispatcher(store, notifiers_for(store.oncall.contact_points)), deliver_every_s=0.5)
         service = AlertsService(small_registry, services.settings.mqtt_endpoint("alerts"), sink, client_id=client_id,
-                                checkpoint_every_s=0.5)
+                                **{"checkpoint_every_s": 0.5, **options})
         stop = threading.Event()
         sink.start(stop)
         thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
@@ -156,3 +158,46 @@ def test_restart_in_the_middle_of_the_alarm_delay_fires_on_time_and_pages_once(
     time.sleep(3)
     assert len(smtp.to("duty@hospital.test")) == 1
     assert len([a for a in store.list_alerts() if a.rule_id == RULE]) == 1
+
+
+def test_a_crash_between_checkpoints_loses_nothing_the_broker_redelivers_it(
+        services: LocalServices, store: AlertStore, smtp: SmtpSink, start_service: Callable[..., Running]) -> None:
+    first = start_service(checkpoint_every_s=600, quiet_s=600)  # no round after the first: nothing is acknowledged
+    t0 = time.time_ns() - 50 * MIN
+    publish_temperatures(services, t0, [12.0] * 10, seq0=3000)  # 10 of the 15 minutes
+    assert wait_until(lambda: alert_state(store) == "pending")
+    first.service._checkpoint_now = lambda: None  # type: ignore[method-assign]  # dies without saving
+    first.halt()
+    second = start_service()
+    assert wait_until(lambda: second.service.engine.stats()["observed"] >= 10)  # the broker sent them again
+    publish_temperatures(services, t0 + 10 * MIN, [12.0] * 4, seq0=3100)  # 14 minutes: still pending
+    time.sleep(2)
+    assert alert_state(store) == "pending", "the redelivered minutes were lost or counted twice"
+    publish_temperatures(services, t0 + 14 * MIN, [12.0] * 3, seq0=3200)  # 16 minutes: fires
+    assert wait_until(lambda: alert_state(store) == "firing")
+    assert wait_until(lambda: len(smtp.to("duty@hospital.test")) == 1)
+
+
+def test_messages_beyond_a_small_receive_window_keep_flowing_between_rounds(
+        services: LocalServices, store: AlertStore, start_service: Callable[..., Running]) -> None:
+    """The broker stops at `receive_maximum` unacknowledged messages; rounds
+    begin early enough that it never waits for the 10-minute period."""
+    running = start_service(checkpoint_every_s=600, quiet_s=600, receive_maximum=8)
+    publish_temperatures(services, time.time_ns() - 60 * MIN, [4.0] * 40, seq0=4000)
+    assert wait_until(lambda: running.service.engine.stats()["observed"] == 40, timeout=20)
+
+
+def test_after_a_lull_what_waits_is_acknowledged_so_a_crash_has_nothing_to_redeliver(
+        services: LocalServices, store: AlertStore, start_service: Callable[..., Running]) -> None:
+    first = start_service(checkpoint_every_s=600, quiet_s=1.0)
+    publish_temperatures(services, time.time_ns() - 60 * MIN, [12.0] * 10, seq0=5000)
+    assert wait_until(lambda: alert_state(store) == "pending")
+    time.sleep(3)  # the lull: a round saves the state and acknowledges the ten
+    first.service._checkpoint_now = lambda: None  # type: ignore[method-assign]  # dies without saving
+    first.halt()
+    saved = store.load_engine_state()
+    assert saved is not None and saved["stats"]["observed"] == 10  # the round after the lull
+    second = start_service(checkpoint_every_s=600, quiet_s=600)
+    time.sleep(3)
+    assert second.service.engine.stats()["observed"] == 10  # redelivered readings would count again, as duplicates
+    assert second.service.engine.active_alerts() == {RULE: AlertState.PENDING}
