@@ -124,6 +124,17 @@ def alert_state(store: AlertStore) -> str | None:
     return str(alerts[0].state) if alerts else None
 
 
+def finish_the_delay(services: LocalServices, store: AlertStore, smtp: SmtpSink, t0: int, seq0: int, unless: str) -> None:
+    """After 10 minutes at 12 °C from `t0` (and a restart): 4 more keep the
+    15-minute delay pending, 3 more fire it, and on-call is paged once."""
+    publish_temperatures(services, t0 + 10 * MIN, [12.0] * 4, seq0=seq0)  # 14 minutes: still pending
+    time.sleep(2)
+    assert alert_state(store) == "pending", unless
+    publish_temperatures(services, t0 + 14 * MIN, [12.0] * 3, seq0=seq0 + 100)  # 16 minutes: fires
+    assert wait_until(lambda: alert_state(store) == "firing")
+    assert wait_until(lambda: len(smtp.to("duty@hospital.test")) == 1)
+
+
 def test_warm_vaccine_fridge_fires_after_its_delay_and_pages_on_call_by_email(
         services: LocalServices, store: AlertStore, smtp: SmtpSink, start_service: Callable[[], Running]) -> None:
     start_service()
@@ -147,12 +158,7 @@ def test_restart_in_the_middle_of_the_alarm_delay_fires_on_time_and_pages_once(
     assert wait_until(lambda: alert_state(store) == "pending")
     first.halt()
     second = start_service()  # the same session and store: continues where it was
-    publish_temperatures(services, t0 + 10 * MIN, [12.0] * 4, seq0=2100)  # 14 minutes: still pending
-    time.sleep(2)
-    assert alert_state(store) == "pending", "the delay restarted from zero or fired early"
-    publish_temperatures(services, t0 + 14 * MIN, [12.0] * 3, seq0=2200)  # 16 minutes: fires
-    assert wait_until(lambda: alert_state(store) == "firing")
-    assert wait_until(lambda: len(smtp.to("duty@hospital.test")) == 1)
+    finish_the_delay(services, store, smtp, t0, seq0=2100, unless="the delay restarted from zero or fired early")
     second.halt()
     start_service()  # another restart while firing: nobody is paged again
     time.sleep(3)
@@ -170,12 +176,7 @@ def test_a_crash_between_checkpoints_loses_nothing_the_broker_redelivers_it(
     first.halt()
     second = start_service()
     assert wait_until(lambda: second.service.engine.stats()["observed"] >= 10)  # the broker sent them again
-    publish_temperatures(services, t0 + 10 * MIN, [12.0] * 4, seq0=3100)  # 14 minutes: still pending
-    time.sleep(2)
-    assert alert_state(store) == "pending", "the redelivered minutes were lost or counted twice"
-    publish_temperatures(services, t0 + 14 * MIN, [12.0] * 3, seq0=3200)  # 16 minutes: fires
-    assert wait_until(lambda: alert_state(store) == "firing")
-    assert wait_until(lambda: len(smtp.to("duty@hospital.test")) == 1)
+    finish_the_delay(services, store, smtp, t0, seq0=3100, unless="the redelivered minutes were lost or counted twice")
 
 
 def test_messages_beyond_a_small_receive_window_keep_flowing_between_rounds(
