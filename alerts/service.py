@@ -135,7 +135,7 @@ class AlertsService:
         self._inbox: queue.Queue[_Inbound] = queue.Queue()
         self._generation = 0
         self._unacked: list[_Ack] = []
-        self._round: _Round | None = None
+        self._round = self._new_round(time.monotonic())  # the first is complete: every group
         self.subscribed = threading.Event()
         self.client = self._make_client()
 
@@ -176,11 +176,9 @@ class AlertsService:
         if self.telemetry is not None:  # off the evaluation loop: its own thread
             self.telemetry.start(stop)
         next_tick = last_message = time.monotonic()
-        self._begin_round(next_tick)
         try:
             while not stop.is_set():
-                writing = self._round is not None and bool(self._round.pending)
-                handled = self._handle_waiting(timeout=0.0 if writing else 0.1)
+                handled = self._handle_waiting(timeout=0.0 if self._round.pending else 0.1)
                 now = time.monotonic()
                 if now >= next_tick:
                     next_tick = now + self.tick_every_s
@@ -215,10 +213,11 @@ class AlertsService:
 
     # -- checkpoints ------------------------------------------------------
 
-    def _begin_round(self, now: float) -> None:
+    def _new_round(self, now: float) -> _Round:
+        """A round of the groups changed since the last, acknowledging what was handled before it."""
         linked, complete = self.engine.take_changed()
-        self._round = _Round(now, deque(linked), sum(map(len, linked)), complete, self._unacked)
-        self._unacked = []
+        acks, self._unacked = self._unacked, []
+        return _Round(now, deque(linked), sum(map(len, linked)), complete, acks)
 
     def _advance_checkpoint(self, now: float, idle: bool, quiet: bool) -> None:
         """Write a slice of the round if the loop is idle or the round is
@@ -226,7 +225,6 @@ class AlertsService:
         begin the next round when it is due, or when the messages waiting
         for one fill a quarter of the window or have been quiet a while."""
         r = self._round
-        assert r is not None
         if r.pending:
             if idle or r.behind(now, self.checkpoint_every_s, len(self._unacked), self.receive_maximum):
                 self._write_slice(r)
@@ -237,7 +235,7 @@ class AlertsService:
             r.acks = []
         waiting = len(self._unacked)
         if now >= r.started + self.checkpoint_every_s or waiting >= self.receive_maximum // 4 or (quiet and waiting):
-            self._begin_round(now)
+            self._round = self._new_round(now)
 
     def _write_slice(self, r: _Round) -> None:
         groups: list[str] = []
@@ -252,11 +250,10 @@ class AlertsService:
         """Save every change and acknowledge every message handled (stopping)."""
         for _ in range(2):  # the round under way, then one with what came since
             r = self._round
-            assert r is not None
             while r.pending:
                 self._write_slice(r)
             self._ack(r.acks)
-            self._begin_round(time.monotonic())
+            self._round = self._new_round(time.monotonic())
 
     def _ack(self, acks: list[_Ack]) -> None:
         generation = self._generation

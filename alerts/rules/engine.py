@@ -97,11 +97,16 @@ class _Series:
 
 
 class _Sensor:
-    __slots__ = ("liveness", "series")
+    """A sensor's sign of life and series, and the linked sets (`RulesEngine._link`)
+    a newer reading of it marks: its own, and its gateway's."""
+
+    __slots__ = ("gateway_root", "liveness", "root", "series")
 
     def __init__(self, liveness: SensorLiveness) -> None:
         self.liveness = liveness
         self.series: dict[str, _Series] = {}
+        self.root = ""
+        self.gateway_root = ""
 
 
 class RulesEngine:
@@ -235,6 +240,10 @@ class RulesEngine:
         self._link([*self._sensors, *self._groups], touched.values())
         for (sensor_id, metric), groups in touched.items():
             self._sensors[sensor_id].series[metric].groups = tuple(dict.fromkeys(self._root[g] for g in groups))
+        for sensor_id, watched in self._sensors.items():
+            watched.root = self._root[sensor_id]
+            if watched.liveness.gateway is not None:
+                watched.gateway_root = self._root[state_group(watched.liveness.gateway.key)]
 
     def _link(self, groups: Iterable[str], together: Iterable[list[str]]) -> None:
         """Join the groups each reading changes together into linked sets
@@ -290,12 +299,12 @@ class RulesEngine:
         if ts > liveness.last_ts:
             liveness.last_ts = ts
             if changed is not None:
-                changed.add(self._root[r.sensor])
+                changed.add(sensor.root)
             gateway = liveness.gateway
             if gateway is not None and ts > gateway.last_reading_ts:
                 gateway.last_reading_ts = ts
                 if changed is not None:
-                    changed.add(self._root[state_group(gateway.key)])
+                    changed.add(sensor.gateway_root)
         series = sensor.series.get(r.metric)
         if series is None:
             stats["unwatched_metric"] += 1
