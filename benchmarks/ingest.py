@@ -2,7 +2,8 @@
 
 In one run, on private Mosquitto and InfluxDB instances:
 - the ceiling: the same line protocol written straight to InfluxDB over HTTP,
-  in the same batch size, by one writer (with and without gzip);
+  in the same batch size, by one writer (with and without gzip), measured
+  again before each round of end-to-end runs;
 - end to end: contract messages published by the example hospital's gateways
   (with their own credentials) to Mosquitto, consumed by the real
   `vigil ingest run` process, until it reports every reading written (an
@@ -213,30 +214,40 @@ def end_to_end(local: LocalServices, registry: Registry, workload: Workload, sta
                    cpu / workload.readings * 1e6, peak_rss / 2**20, exact)
 
 
+def _spread(values: list[float], unit: str = "") -> str:
+    return f"{statistics.median(values):,.0f}{unit} (spread {min(values):,.0f}-{max(values):,.0f})"
+
+
 def run(readings: int = 1_000_000, single_messages: int = 200_000, repeats: int = 3, gzip: bool = False,
         facility: Path = Path("examples/hospital.yaml"), workers: int = 1) -> None:
+    """`repeats` rounds, each a ceiling (plain and gzip) then every workload
+    end to end, so a ratio compares runs that saw the same machine: the
+    machine is shared, and its load drifts over minutes."""
     registry = load_registry(facility)
     with private_services(facility, registry, "vigil-bench-") as local:
         base = ((time.time_ns() - 6 * 3600 * 10**9) // 10**9) * 10**9
         sample = synthetic_readings(registry, min(readings, 500_000), base - 3600 * 10**9)
-        plain = [ceiling(local, registry, sample, gzip=False) for _ in range(repeats)]
-        zipped = [ceiling(local, registry, sample, gzip=True) for _ in range(repeats)]
-        raw = statistics.median(zipped if gzip else plain)
-        print(f"ceiling, raw line protocol over HTTP, {BATCH_LINES} lines/batch: plain {statistics.median(plain):,.0f}/s "
-              f"(spread {min(plain):,.0f}-{max(plain):,.0f}), gzip {statistics.median(zipped):,.0f}/s "
-              f"(spread {min(zipped):,.0f}-{max(zipped):,.0f})")
         workloads = [Workload("50 readings/message", readings, 50), Workload("1 reading/message", single_messages, 1)]
-        for w_index, workload in enumerate(workloads):
-            runs = []
-            for r in range(repeats):
-                start = base + (w_index * repeats + r) * 1800 * 10**9
-                runs.append(end_to_end(local, registry, workload, start, gzip, workers))
-            med = statistics.median(f.readings_per_s for f in runs)
-            cpu = statistics.median(f.cpu_s_per_million for f in runs)
-            print(f"end to end, {workers} worker(s), {workload.name}: {med:,.0f} readings/s ({med / workload.per_message:,.0f} messages/s), "
-                  f"spread {min(f.readings_per_s for f in runs):,.0f}-{max(f.readings_per_s for f in runs):,.0f}; "
-                  f"ingest CPU {cpu:.1f} s per million readings; peak RSS {max(f.peak_rss_mb for f in runs):.0f} MB; "
-                  f"ratio to ceiling {med / raw:.0%}; exactly N points: {all(f.exact for f in runs)}")
+        plain: list[float] = []
+        zipped: list[float] = []
+        runs: dict[str, list[Figures]] = {w.name: [] for w in workloads}
+        for r in range(repeats):
+            plain.append(ceiling(local, registry, sample, gzip=False))
+            zipped.append(ceiling(local, registry, sample, gzip=True))
+            for w_index, workload in enumerate(workloads):
+                start = base + (r * len(workloads) + w_index) * 1800 * 10**9
+                runs[workload.name].append(end_to_end(local, registry, workload, start, gzip, workers))
+        raw = zipped if gzip else plain
+        print(f"ceiling, raw line protocol over HTTP, {BATCH_LINES} lines/batch: plain {_spread(plain, '/s')}, gzip {_spread(zipped, '/s')}")
+        for workload in workloads:
+            figures = runs[workload.name]
+            rates = [f.readings_per_s for f in figures]
+            ratios = [f.readings_per_s / c for f, c in zip(figures, raw, strict=True)]
+            med = statistics.median(rates)
+            print(f"end to end, {workers} worker(s), {workload.name}: {_spread(rates, ' readings/s')}, {med / workload.per_message:,.0f} messages/s; "
+                  f"ingest CPU {statistics.median(f.cpu_s_per_million for f in figures):.1f} s per million readings; "
+                  f"peak RSS {max(f.peak_rss_mb for f in figures):.0f} MB; ratio to the same round's ceiling "
+                  f"{statistics.median(ratios):.0%} (spread {min(ratios):.0%}-{max(ratios):.0%}); exactly N points: {all(f.exact for f in figures)}")
 
 
 if __name__ == "__main__":

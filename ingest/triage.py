@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ingest.deadletter import DeadLetter
 from ingest.points import PointWriter
-from vigil.contract import ContractError, Reason, TopicAddress, decode_readings, parse_topic
+from vigil.contract import ContractError, Reason, TopicAddress, decode_envelope, parse_topic
 
 # A worker sees the same few topics (one per gateway) over and over; their
 # addresses are immutable, so parse each once. Bounded: topics are input.
@@ -32,16 +32,16 @@ def triage(topic: str, payload: bytes | bytearray, points: PointWriter, now_ns: 
         out.dead.append(DeadLetter(Reason.BAD_TOPIC, "topic is not vigil/v1/<site>/<gateway>/readings", topic, "-", "-", payload))
         return out
     try:
-        msg = decode_readings(payload)
+        envelope = decode_envelope(payload)
     except ContractError as exc:
         out.dead.append(DeadLetter(exc.reason, exc.detail, topic, address.gateway, address.site, payload))
         return out
-    judged = points.judge_message(msg, address, now_ns)
+    judged = points.judge_message(envelope, address, now_ns)
     out.lines = judged.lines
-    out.dead = [DeadLetter(r.reason, r.detail, topic, address.gateway, address.site, r.reading, msg.seq, r.index)
+    out.dead = [DeadLetter(r.reason, r.detail, topic, address.gateway, address.site, r.reading, envelope.seq, r.index)
                 for r in judged.rejected]
-    out.readings = len(msg.readings) + len(msg.rejected)
-    out.sent_at_ns = msg.sent_at_ns
-    if msg.gateway == address.gateway:
-        out.seq = (msg.gateway, msg.seq)
+    out.readings = len(envelope.readings)
+    out.sent_at_ns = envelope.sent_at_ns
+    if envelope.gateway == address.gateway:
+        out.seq = (envelope.gateway, envelope.seq)
     return out

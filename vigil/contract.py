@@ -31,8 +31,8 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_READINGS_PER_MESSAGE = 5000
 # Epoch-millisecond timestamps outside these years are a unit mistake
 # (seconds or microseconds sent as milliseconds), not a real time.
-_MIN_TS_NS = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()) * 10**9
-_MAX_TS_NS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp()) * 10**9
+MIN_TS_NS = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()) * 10**9
+MAX_TS_NS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp()) * 10**9
 
 
 class Reason(StrEnum):
@@ -109,7 +109,7 @@ def parse_time_ns(value: Any) -> int:
         ns = (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
     else:
         raise ContractError(Reason.BAD_TIME, "time must be an RFC 3339 string or integer epoch milliseconds")
-    if not _MIN_TS_NS <= ns < _MAX_TS_NS:
+    if not MIN_TS_NS <= ns < MAX_TS_NS:
         raise ContractError(Reason.BAD_TIME, f"{value!r} is not between 2000 and 2100 (epoch milliseconds expected)")
     return ns
 
@@ -138,6 +138,17 @@ class RejectedReading:
     reading: Any  # the reading as it arrived, for the dead letter
     reason: Reason
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A readings message whose envelope is valid, its readings as they
+    arrived (decoded JSON, each still to be judged)."""
+
+    gateway: str
+    seq: int
+    sent_at_ns: int
+    readings: list[Any]
 
 
 @dataclass(slots=True)
@@ -193,7 +204,10 @@ def decode_reading(raw: Any) -> Reading:
     if type(value) is bool:
         pass
     elif type(value) in (int, float):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer literal beyond any float (JSON allows 1 followed by 400 zeros)
+            value = math.inf
         if not math.isfinite(value):
             raise ContractError(Reason.NON_FINITE, "value must be a finite number")
     else:
@@ -206,9 +220,8 @@ def decode_reading(raw: Any) -> Reading:
     return Reading(sensor=sensor, metric=metric, value=value, ts_ns=parse_time_ns(raw["ts"]), unit=unit)
 
 
-def decode_readings(payload: bytes | bytearray | str) -> ReadingsMessage:
-    """A readings message. Raises ContractError when the envelope is unusable;
-    readings that are unusable are listed in `rejected`, the rest in `readings`."""
+def decode_envelope(payload: bytes | bytearray | str) -> Envelope:
+    """A readings message's envelope; raises ContractError when it is unusable."""
     obj = _loads(payload)
     if not isinstance(obj, dict):
         raise ContractError(Reason.NOT_AN_OBJECT, "a readings message must be a JSON object")
@@ -220,8 +233,15 @@ def decode_readings(payload: bytes | bytearray | str) -> ReadingsMessage:
     raw_readings = _required(obj, "readings", list, "a list")
     if len(raw_readings) > MAX_READINGS_PER_MESSAGE:
         raise ContractError(Reason.TOO_MANY_READINGS, f"{len(raw_readings)} readings, at most {MAX_READINGS_PER_MESSAGE}")
-    msg = ReadingsMessage(gateway=gateway, seq=seq, sent_at_ns=sent_at_ns)
-    for i, raw in enumerate(raw_readings):
+    return Envelope(gateway, seq, sent_at_ns, raw_readings)
+
+
+def decode_readings(payload: bytes | bytearray | str) -> ReadingsMessage:
+    """A readings message. Raises ContractError when the envelope is unusable;
+    readings that are unusable are listed in `rejected`, the rest in `readings`."""
+    envelope = decode_envelope(payload)
+    msg = ReadingsMessage(gateway=envelope.gateway, seq=envelope.seq, sent_at_ns=envelope.sent_at_ns)
+    for i, raw in enumerate(envelope.readings):
         try:
             msg.readings.append(decode_reading(raw))
         except ContractError as exc:

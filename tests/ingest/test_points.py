@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from typing import TypeVar
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.points import PointWriter
-from vigil.contract import ContractError, Reading, ReadingsMessage, Reason, TopicAddress
+from vigil.contract import ContractError, Envelope, Reading, Reason, TopicAddress, decode_envelope, encode_readings
+from vigil.kinds import ValueType
 from vigil.registry import Registry
 from vigil.validation import TimeWindow
 
+T = TypeVar("T")
 NOW = 1_795_392_000 * 10**9
 TOPIC_A = TopicAddress("north", "gw-a", "readings")
+
+
+def envelope(gateway: str, readings: list[Reading]) -> Envelope:
+    return decode_envelope(encode_readings(gateway, 1, NOW, readings))
 
 
 @pytest.fixture
@@ -58,7 +69,7 @@ def test_unusable_reading_is_rejected_with_its_reason(writer: PointWriter, readi
 
 
 def test_gateway_publishing_for_another_gateways_sensors_loses_only_those_readings(writer: PointWriter) -> None:
-    msg = ReadingsMessage("gw-a", 1, NOW, readings=[
+    msg = envelope("gw-a", [
         Reading("bb-fridge-1-temp", "temperature", 4.0, NOW),
         Reading("water-main-m", "flow", 1.0, NOW),  # belongs to gw-b
     ])
@@ -68,12 +79,70 @@ def test_gateway_publishing_for_another_gateways_sensors_loses_only_those_readin
 
 
 def test_envelope_naming_another_gateway_than_its_topic_is_rejected_whole(writer: PointWriter) -> None:
-    msg = ReadingsMessage("gw-b", 1, NOW, readings=[Reading("bb-fridge-1-temp", "temperature", 4.0, NOW)])
+    msg = envelope("gw-b", [Reading("bb-fridge-1-temp", "temperature", 4.0, NOW)])
     judged = writer.judge_message(msg, TOPIC_A, NOW)
     assert judged.lines == [] and [r.reason for r in judged.rejected] == [Reason.GATEWAY_MISMATCH]
 
 
 def test_unknown_gateway_topic_is_rejected(writer: PointWriter) -> None:
-    msg = ReadingsMessage("gw-x", 1, NOW, readings=[Reading("bb-fridge-1-temp", "temperature", 4.0, NOW)])
+    msg = envelope("gw-x", [Reading("bb-fridge-1-temp", "temperature", 4.0, NOW)])
     judged = writer.judge_message(msg, TopicAddress("north", "gw-x", "readings"), NOW)
     assert [r.reason for r in judged.rejected] == [Reason.UNKNOWN_GATEWAY]
+
+
+# The fast path in judge_message against the definition (decode_reading, then
+# judge), reading by reading, on readings built to sit on its edges: window and
+# range bounds, ints, -0.0, huge ints, non-finite values, unit spellings.
+WINDOW_MS = (NOW // 10**6 - 86_400_000, NOW // 10**6 + 300_000)
+edge_times = st.one_of(st.sampled_from([WINDOW_MS[0] - 1, WINDOW_MS[0], WINDOW_MS[1], WINDOW_MS[1] + 1, NOW // 10**6]),
+                       st.integers(WINDOW_MS[0] - 5, WINDOW_MS[1] + 5), st.just(True), st.text(max_size=4),
+                       st.just("2026-11-23T08:00:00Z"), st.floats())
+edge_values = st.one_of(st.sampled_from([0, -0.0, 0.0, -1, 1, -100, -100.0000001, 80, 80.0000001, 3000, 5000, 1e12, 10**400,
+                                         -(10**400), 2**53 + 1, 1.0, 100.0, 101.325, 101.33]),
+                        st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.booleans(), st.none(), st.text(max_size=3))
+edge_units = st.one_of(st.none(), st.sampled_from(["degC", "°C", "degF", "kPa", "uW/cm2", "%", "h", "kWh", "1", "", "bogus"]),
+                       st.integers())
+
+
+def usual_or(draw: st.DrawFn, usual: st.SearchStrategy[T], edge: st.SearchStrategy[T]) -> T:
+    """Mostly the usual case, so that the fast path is taken, sometimes an edge."""
+    return draw(edge) if draw(st.integers(0, 4)) == 0 else draw(usual)
+
+
+@st.composite
+def edge_readings(draw: st.DrawFn, registry: Registry, gateway: str) -> object:
+    if draw(st.integers(0, 20)) == 0:
+        return draw(st.one_of(st.none(), st.text(max_size=3), st.lists(st.integers(), max_size=2)))
+    sensor = usual_or(draw, st.sampled_from([s.id for s in registry.sensors_of_gateway(gateway)]), st.sampled_from([*registry.sensors, "nope"]))
+    metrics = registry.sensors[sensor].metrics if sensor in registry.sensors else ["temperature"]
+    metric = usual_or(draw, st.sampled_from(metrics), st.just("bogus"))
+    spec = registry.sensors[sensor].metric_spec(metric) if sensor in registry.sensors else None
+    if spec is None or spec.value_type is ValueType.BOOL:
+        usual_value: st.SearchStrategy[object] = st.booleans()
+    else:
+        usual_value = st.one_of(st.floats(spec.minimum, spec.maximum), st.integers(int(spec.minimum or 0), int(spec.maximum or 10)))
+    raw = {"sensor": sensor, "metric": metric, "value": usual_or(draw, usual_value, edge_values),
+           "ts": usual_or(draw, st.integers(*WINDOW_MS), edge_times)}
+    if draw(st.integers(0, 2)) == 0:
+        raw["unit"] = usual_or(draw, st.just(spec.unit if spec else "degC"), edge_units)
+    if draw(st.integers(0, 9)) == 0:
+        del raw[draw(st.sampled_from(["sensor", "metric", "value", "ts"]))]
+    return raw
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), gateway=st.sampled_from(["gw-a", "gw-b"]))
+def test_fast_path_writes_exactly_what_the_full_judgement_writes(writer: PointWriter, small_registry: Registry,
+                                                                 data: st.DataObject, gateway: str) -> None:
+    raws = data.draw(st.lists(edge_readings(small_registry, gateway), min_size=1, max_size=6))
+    msg = decode_envelope(json.dumps({"gateway": gateway, "seq": 1, "sent_at": NOW // 10**6, "readings": raws}, allow_nan=True))
+    judged = writer.judge_message(msg, TopicAddress("north", gateway, "readings"), NOW)
+
+    expected_lines, expected_rejected = [], []
+    for i, raw in enumerate(msg.readings):
+        try:
+            expected_lines.append(writer.judge_raw(raw, gateway, NOW))
+        except ContractError as exc:
+            expected_rejected.append((i, exc.reason))
+    assert judged.lines == expected_lines
+    assert [(r.index, r.reason) for r in judged.rejected] == expected_rejected

@@ -13,7 +13,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 
 from ingest.points import PointWriter
 from tests.support.mqtt import MqttTestClient
-from vigil.contract import Reading, decode_readings, encode_readings, parse_topic, readings_topic
+from vigil.contract import Reading, decode_envelope, encode_readings, parse_topic, readings_topic
 from vigil.infra.local import LocalServices
 from vigil.registry import Registry
 
@@ -54,7 +54,7 @@ def test_contract_messages_land_in_influxdb_with_registry_tags(services: LocalSe
     for msg in received:
         topic = parse_topic(msg.topic)
         assert topic is not None
-        judged = writer.judge_message(decode_readings(msg.payload), topic, time.time_ns())
+        judged = writer.judge_message(decode_envelope(msg.payload), topic, time.time_ns())
         assert judged.rejected == []
         lines += judged.lines
     ingest = settings.influx_endpoint("ingest")
@@ -97,7 +97,7 @@ def test_redelivered_readings_overwrite_the_same_points(services: LocalServices,
     msg = encode_readings("gw-b", 99, time.time_ns(), [Reading("water-main-m", "volume", 1000.0 + i, ts + i * 10**9) for i in range(5)])
     topic = parse_topic(readings_topic("north", "gw-b"))
     assert topic is not None
-    lines = PointWriter(small_registry).judge_message(decode_readings(msg), topic, time.time_ns()).lines
+    lines = PointWriter(small_registry).judge_message(decode_envelope(msg), topic, time.time_ns()).lines
     ingest = settings.influx_endpoint("ingest")
     with InfluxDBClient(url=ingest.url, token=ingest.token.get_secret_value(), org=ingest.org) as client:
         write = client.write_api(write_options=SYNCHRONOUS)

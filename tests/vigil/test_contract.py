@@ -76,7 +76,7 @@ def test_one_bad_reading_is_rejected_with_its_reason_and_the_others_kept() -> No
     assert msg.rejected[0].reading == readings[1]
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 400])  # the last an integer beyond any float
 def test_non_finite_value_rejects_only_its_reading(literal: str) -> None:
     payload = (
         '{"gateway": "gw-a", "seq": 1, "sent_at": 1795392000000, "readings": ['
