@@ -18,11 +18,13 @@ def ingest(
     gzip: Annotated[bool, typer.Option(help="ingest with gzip write bodies")] = False,
     facility: Annotated[Path, typer.Option(help="facility config whose gateways publish")] = Path("examples/hospital.yaml"),
     workers: Annotated[int, typer.Option(min=1, help="ingest worker processes")] = 1,
+    writes_in_flight: Annotated[int | None, typer.Option(min=1, max=8, help="batches written at once, by each worker and by the ceiling (default: ingest's)")] = None,
 ) -> None:
     """End-to-end ingest readings/s and CPU per million readings, against the raw-write ceiling."""
     from benchmarks.ingest import run
 
-    run(readings=readings, single_messages=single_messages, repeats=repeats, gzip=gzip, facility=facility, workers=workers)
+    run(readings=readings, single_messages=single_messages, repeats=repeats, gzip=gzip, facility=facility, workers=workers,
+        in_flight=writes_in_flight)
 
 
 @app.command("alerts")

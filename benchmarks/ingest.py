@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from influxdb_client import InfluxDBClient
 from benchmarks.machine import private_services
 from ingest.influx import InfluxWriter
 from ingest.points import PointWriter
+from ingest.worker import IngestOptions
 from vigil.contract import Reading, encode_readings
 from vigil.infra.local import LocalServices
 from vigil.infra.process import free_port
@@ -77,15 +79,18 @@ def synthetic_readings(registry: Registry, count: int, start_ns: int) -> dict[st
     return by_gateway
 
 
-def ceiling(local: LocalServices, registry: Registry, readings: dict[str, list[Reading]], gzip: bool) -> float:
-    """Readings/s writing the same line protocol straight to InfluxDB."""
+def ceiling(local: LocalServices, registry: Registry, readings: dict[str, list[Reading]], gzip: bool, in_flight: int = 1) -> float:
+    """Readings/s writing the same line protocol straight to InfluxDB,
+    `in_flight` batches at a time (as many as ingest writes at once)."""
     points = PointWriter(registry)
     now = time.time_ns()
     lines = [points.judge(r, gw, now) for gw, rs in readings.items() for r in rs]
     writer = InfluxWriter(local.settings.influx_endpoint("ingest"), gzip_body=gzip)
+    batches = [lines[i:i + BATCH_LINES] for i in range(0, len(lines), BATCH_LINES)]
     started = time.perf_counter()
-    for i in range(0, len(lines), BATCH_LINES):
-        writer.write(lines[i:i + BATCH_LINES])
+    with ThreadPoolExecutor(in_flight) as pool:
+        for _ in pool.map(writer.write, batches):
+            pass
     elapsed = time.perf_counter() - started
     writer.close()
     return len(lines) / elapsed
@@ -150,7 +155,7 @@ def publish_with_mosquitto_pub(local: LocalServices, payloads: list[tuple[str, s
 
 
 def end_to_end(local: LocalServices, registry: Registry, workload: Workload, start_ns: int, gzip: bool, workers: int = 1,
-               subscription: str = "partitioned") -> Figures:
+               subscription: str = "partitioned", in_flight: int | None = None) -> Figures:
     readings = synthetic_readings(registry, workload.readings, start_ns)
     stop_ns = start_ns + (workload.readings // max(1, sum(len(s.metrics) for s in registry.sensors.values())) + 2) * 1_000_000
     payloads: list[tuple[str, str, bytes]] = []
@@ -165,7 +170,7 @@ def end_to_end(local: LocalServices, registry: Registry, workload: Workload, sta
     env = {**os.environ, "VIGIL_STATE_DIR": str(local.state_dir), "VIGIL_FACILITY": str(local.settings.facility),
            "VIGIL_LOG_LEVEL": "WARNING"}
     argv = [sys.executable, "-m", "vigil.cli", "ingest", "run", "--workers", str(workers), "--metrics-port", str(metrics_port),
-            "--subscription", subscription]
+            "--subscription", subscription, *(["--writes-in-flight", str(in_flight)] if in_flight else [])]
     proc = subprocess.Popen(argv + (["--gzip"] if gzip else []), env=env)
     metrics_url = [f"http://127.0.0.1:{metrics_port + i}/metrics" for i in range(workers)]
     try:
@@ -219,10 +224,11 @@ def _spread(values: list[float], unit: str = "") -> str:
 
 
 def run(readings: int = 1_000_000, single_messages: int = 200_000, repeats: int = 3, gzip: bool = False,
-        facility: Path = Path("examples/hospital.yaml"), workers: int = 1) -> None:
+        facility: Path = Path("examples/hospital.yaml"), workers: int = 1, in_flight: int | None = None) -> None:
     """`repeats` rounds, each a ceiling (plain and gzip) then every workload
     end to end, so a ratio compares runs that saw the same machine: the
     machine is shared, and its load drifts over minutes."""
+    in_flight = in_flight or IngestOptions().writes_in_flight
     registry = load_registry(facility)
     with private_services(facility, registry, "vigil-bench-") as local:
         base = ((time.time_ns() - 6 * 3600 * 10**9) // 10**9) * 10**9
@@ -232,19 +238,19 @@ def run(readings: int = 1_000_000, single_messages: int = 200_000, repeats: int 
         zipped: list[float] = []
         runs: dict[str, list[Figures]] = {w.name: [] for w in workloads}
         for r in range(repeats):
-            plain.append(ceiling(local, registry, sample, gzip=False))
-            zipped.append(ceiling(local, registry, sample, gzip=True))
+            plain.append(ceiling(local, registry, sample, gzip=False, in_flight=in_flight))
+            zipped.append(ceiling(local, registry, sample, gzip=True, in_flight=in_flight))
             for w_index, workload in enumerate(workloads):
                 start = base + (r * len(workloads) + w_index) * 1800 * 10**9
-                runs[workload.name].append(end_to_end(local, registry, workload, start, gzip, workers))
+                runs[workload.name].append(end_to_end(local, registry, workload, start, gzip, workers, in_flight=in_flight))
         raw = zipped if gzip else plain
-        print(f"ceiling, raw line protocol over HTTP, {BATCH_LINES} lines/batch: plain {_spread(plain, '/s')}, gzip {_spread(zipped, '/s')}")
+        print(f"ceiling, raw line protocol over HTTP, {BATCH_LINES} lines/batch, {in_flight} at a time: plain {_spread(plain, '/s')}, gzip {_spread(zipped, '/s')}")
         for workload in workloads:
             figures = runs[workload.name]
             rates = [f.readings_per_s for f in figures]
             ratios = [f.readings_per_s / c for f, c in zip(figures, raw, strict=True)]
             med = statistics.median(rates)
-            print(f"end to end, {workers} worker(s), {workload.name}: {_spread(rates, ' readings/s')}, {med / workload.per_message:,.0f} messages/s; "
+            print(f"end to end, {workers} worker(s) writing {in_flight} batch(es) at a time, {workload.name}: {_spread(rates, ' readings/s')}, {med / workload.per_message:,.0f} messages/s; "
                   f"ingest CPU {statistics.median(f.cpu_s_per_million for f in figures):.1f} s per million readings; "
                   f"peak RSS {max(f.peak_rss_mb for f in figures):.0f} MB; ratio to the same round's ceiling "
                   f"{statistics.median(ratios):.0%} (spread {min(ratios):.0%}-{max(ratios):.0%}); exactly N points: {all(f.exact for f in figures)}")

@@ -69,6 +69,7 @@ def run(
     gzip: Annotated[bool, typer.Option(help="gzip write bodies (see `vigil bench ingest`)")] = False,
     subscription: Annotated[str, typer.Option(help="partitioned (survives Mosquitto restarts) or shared ($share group)")] = "partitioned",
     telemetry_every: Annotated[float, typer.Option(min=0, help="seconds between telemetry points in the platform bucket; 0: none")] = 10.0,
+    writes_in_flight: Annotated[int, typer.Option(min=1, max=8, help="batches each worker writes to InfluxDB at once")] = 2,
     config: ConfigOption = None,
 ) -> None:
     """Run ingest workers until Ctrl-C or SIGTERM."""
@@ -76,7 +77,7 @@ def run(
 
     if subscription not in ("partitioned", "shared"):
         fail(f"--subscription must be partitioned or shared, not {subscription!r}", 2)
-    options: dict[str, object] = {"gzip": gzip, "workers": workers, "subscription": subscription}
+    options: dict[str, object] = {"gzip": gzip, "workers": workers, "subscription": subscription, "writes_in_flight": writes_in_flight}
     # Sessions of workers that are no longer wanted would keep collecting
     # their share in the broker: drain them and end them first.
     record = settings_or_exit(config).state_dir / "ingest" / "workers.json"

@@ -71,6 +71,9 @@ class IngestOptions(BaseModel):
     mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
     session_expiry_s: int = Field(default=7 * 86_400, ge=0)
     gzip: bool = False
+    # Batches written to InfluxDB at once: InfluxDB takes concurrent writes on
+    # several cores; each message is still acknowledged only after its own.
+    writes_in_flight: int = Field(default=2, ge=1, le=8)
     retry_initial_s: float = 0.5
     retry_max_s: float = 30.0
     max_future_s: float = 300.0
@@ -164,6 +167,8 @@ class IngestWorker:
         self._last_gap_check = 0.0
         self._end_session = False
         self._last_message = time.monotonic()
+        self._newest_written = 0
+        self._bookkeeping = threading.Lock()  # writers share the ledger, the metrics and the ack path
         self.client = self._make_client()
 
     # -- MQTT --------------------------------------------------------------
@@ -269,12 +274,14 @@ class IngestWorker:
     # -- the loop ----------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Triage batches on this thread while a writer thread writes the
-        previous one and acknowledges it: CPU work and InfluxDB I/O overlap."""
+        """Triage batches on this thread while writer threads write the
+        previous ones and acknowledge them: CPU work and InfluxDB I/O overlap."""
         self.connect()
         prepared: queue.Queue[_Prepared | None] = queue.Queue(maxsize=2)  # bounded: back-pressure
-        writer = threading.Thread(target=self._write_loop, args=(prepared, stop), name=f"ingest-writer-{self.index}", daemon=True)
-        writer.start()
+        writers = [threading.Thread(target=self._write_loop, args=(prepared, stop), name=f"ingest-writer-{self.index}.{w}", daemon=True)
+                   for w in range(self.options.writes_in_flight)]
+        for writer in writers:
+            writer.start()
         try:
             while not stop.is_set():
                 batch = self._collect(stop)
@@ -287,9 +294,11 @@ class IngestWorker:
                         except queue.Full:
                             continue
         finally:
-            with contextlib.suppress(queue.Full):
-                prepared.put_nowait(None)
-            writer.join(10)
+            for _ in writers:
+                with contextlib.suppress(queue.Full):
+                    prepared.put_nowait(None)
+            for writer in writers:
+                writer.join(10)
             self.client.disconnect(properties=self._disconnect_properties())
             self.client.loop_stop()
             if self._end_session and self.options.mqtt_protocol != "5":
@@ -358,28 +367,39 @@ class IngestWorker:
         return out
 
     def _write_loop(self, prepared: queue.Queue[_Prepared | None], stop: threading.Event) -> None:
-        m = self.metrics
         while True:
-            batch = prepared.get()
+            try:
+                batch = prepared.get(timeout=0.2)
+            except queue.Empty:
+                if stop.is_set():
+                    return
+                continue
             if batch is None:
                 return
             if not self._write_until_done(batch.lines, batch.dead_lines, stop):
                 return  # stopping: nothing acknowledged, the broker redelivers
-            m.messages.inc(len(batch.acks))
-            m.received.inc(batch.readings)
-            m.written.inc(len(batch.lines))
-            for d in batch.dead:
-                m.rejected.labels(d.reason.value).inc()
-            if batch.newest_sent:
-                m.lag.set(max(0.0, (time.time_ns() - batch.newest_sent) / 1e9))
-            for gateway, count in self.ledger.record(batch.seqs).items():
-                m.replays.labels(gateway).inc(count)
-            if time.monotonic() - self._last_gap_check > 10:
-                self._last_gap_check = time.monotonic()
-                for gateway, missing in self.ledger.gaps().items():
-                    m.gaps.labels(gateway).set(missing)
-            generation = self._generation
-            self.client.ack_many((mid, qos) for gen, mid, qos in batch.acks if gen == generation)
+            with self._bookkeeping:
+                self._written(batch)
+
+    def _written(self, batch: _Prepared) -> None:
+        """Count a batch InfluxDB has accepted, record its seqs, acknowledge it."""
+        m = self.metrics
+        m.messages.inc(len(batch.acks))
+        m.received.inc(batch.readings)
+        m.written.inc(len(batch.lines))
+        for d in batch.dead:
+            m.rejected.labels(d.reason.value).inc()
+        if batch.newest_sent > self._newest_written:  # batches may finish out of order
+            self._newest_written = batch.newest_sent
+            m.lag.set(max(0.0, (time.time_ns() - batch.newest_sent) / 1e9))
+        for gateway, count in self.ledger.record(batch.seqs).items():
+            m.replays.labels(gateway).inc(count)
+        if time.monotonic() - self._last_gap_check > 10:
+            self._last_gap_check = time.monotonic()
+            for gateway, missing in self.ledger.gaps().items():
+                m.gaps.labels(gateway).set(missing)
+        generation = self._generation
+        self.client.ack_many((mid, qos) for gen, mid, qos in batch.acks if gen == generation)
 
     def _write_until_done(self, lines: list[str], dead_lines: list[str], stop: threading.Event) -> bool:
         delay = self.options.retry_initial_s
