@@ -126,8 +126,15 @@ def _count(local: LocalServices, start_ns: int, stop_ns: int) -> int:
         return sum(int(r.get_value()) for t in client.query_api().query(query) for r in t.records)
 
 
+# Measured with Mosquitto 2.0.11's `mosquitto_pub -l`: a run of more than
+# 65,535 lines exits 0 without publishing its last 65,533 (its packet ids
+# wrap, and it stops at the first acknowledgement of the last id). So no
+# process is given more lines than this; a gateway with more gets several.
+MOSQUITTO_PUB_MAX_LINES = 60_000
+
+
 def publish_with_mosquitto_pub(local: LocalServices, payloads: list[tuple[str, str, bytes]], workdir: Path) -> list[subprocess.Popen[bytes]]:
-    """One Debian `mosquitto_pub -l` per gateway (a C publisher, as a device
+    """Debian `mosquitto_pub -l` per gateway (a C publisher, as a device
     would be, so the publisher's own CPU does not weigh on the measurement),
     each with that gateway's credentials, passed in an options file rather
     than on the command line."""
@@ -144,13 +151,14 @@ def publish_with_mosquitto_pub(local: LocalServices, payloads: list[tuple[str, s
         options = home / "mosquitto_pub"
         options.touch(mode=0o600)
         options.write_text(f"-u {ep.username}\n-P {ep.password.get_secret_value() if ep.password else ''}\n")
-        data = home / "payloads"
-        data.write_bytes(b"\n".join(bodies) + b"\n")
-        with data.open("rb") as stdin:
-            procs.append(subprocess.Popen(
-                ["mosquitto_pub", "-h", ep.host, "-p", str(ep.port), "-q", "1", "-t", topics[gw], "-l",
-                 "--id", f"bench-{gw}", "-V", "mqttv311"],
-                stdin=stdin, env={**os.environ, "XDG_CONFIG_HOME": str(home)}))
+        for part, first in enumerate(range(0, len(bodies), MOSQUITTO_PUB_MAX_LINES)):
+            data = home / f"payloads.{part}"
+            data.write_bytes(b"\n".join(bodies[first:first + MOSQUITTO_PUB_MAX_LINES]) + b"\n")
+            with data.open("rb") as stdin:
+                procs.append(subprocess.Popen(
+                    ["mosquitto_pub", "-h", ep.host, "-p", str(ep.port), "-q", "1", "-t", topics[gw], "-l",
+                     "--id", f"bench-{gw}-{part}", "-V", "mqttv311"],
+                    stdin=stdin, env={**os.environ, "XDG_CONFIG_HOME": str(home)}))
     return procs
 
 

@@ -61,6 +61,10 @@ class IngestOptions(BaseModel):
     batch_max_readings: int = Field(default=10_000, ge=1)
     batch_max_wait_s: float = Field(default=0.1, gt=0)
     receive_maximum: int = Field(default=2000, ge=1, le=65535)
+    # What a worker holds received but not yet triaged; beyond it the client
+    # stops reading and the broker keeps the rest (reading resumes at half).
+    inbox_max_messages: int = Field(default=10_000, ge=1)
+    inbox_max_bytes: int = Field(default=32 * 2**20, ge=1)
     share_group: str = SHARE_GROUP  # client ids are <share_group>-<index>, stable across restarts
     subscription: Literal["partitioned", "shared"] = "partitioned"
     workers: int = Field(default=1, ge=1)  # how many workers split the gateways (partitioned)
@@ -98,6 +102,7 @@ class IngestMetrics:
                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.lag = Gauge("vigil_ingest_lag_seconds", "now minus sent_at of the newest message written", registry=r)
         self.connected = Gauge("vigil_ingest_connected", "1 while connected to the broker", registry=r)
+        self.inbox = Gauge("vigil_ingest_inbox_messages", "messages received and waiting to be triaged", registry=r)
 
 
 def partition(registry: Registry, workers: int) -> dict[str, int]:
@@ -160,6 +165,8 @@ class IngestWorker:
         # paho's thread appends, the triage thread pops: a deque needs no lock
         # per message; `_arrived` wakes the triage thread when it waits.
         self._inbox: deque[_Inbound] = deque()
+        self._bytes_in = 0  # payload bytes appended (paho's thread) and popped (the triage thread):
+        self._bytes_out = 0  # one writer each, so no lock
         self._arrived = threading.Event()
         self.subscribed = threading.Event()  # set once the broker confirmed the subscription
         self._generation = 0
@@ -170,6 +177,7 @@ class IngestWorker:
         self._newest_written = 0
         self._bookkeeping = threading.Lock()  # writers share the ledger, the metrics and the ack path
         self.client = self._make_client()
+        self.metrics.inbox.set_function(lambda: len(self._inbox))
 
     # -- MQTT --------------------------------------------------------------
 
@@ -240,9 +248,20 @@ class IngestWorker:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._last_message = time.monotonic()
-        self._inbox.append((self._generation, message))
+        inbox = self._inbox
+        inbox.append((self._generation, message))
+        self._bytes_in += len(message.payload)
+        if len(inbox) >= self.options.inbox_max_messages or self._bytes_in - self._bytes_out >= self.options.inbox_max_bytes:
+            self.client.room.clear()
         if not self._arrived.is_set():  # set() takes a lock; skip it while the flag is up
             self._arrived.set()
+
+    def _make_room(self) -> None:
+        """Let the client read again once the inbox is down to half its bounds."""
+        room = self.client.room
+        if (not room.is_set() and len(self._inbox) <= self.options.inbox_max_messages // 2
+                and self._bytes_in - self._bytes_out <= self.options.inbox_max_bytes // 2):
+            room.set()
 
     def retire(self, idle_s: float = 3.0) -> None:
         """End the session of a worker that is no longer wanted (fewer
@@ -332,6 +351,12 @@ class IngestWorker:
 
     def _collect(self, stop: threading.Event) -> list[_Inbound]:
         """Messages until the batch is full or `batch_max_wait_s` has passed."""
+        try:
+            return self._fill(stop)
+        finally:
+            self._make_room()
+
+    def _fill(self, stop: threading.Event) -> list[_Inbound]:
         inbox = self._inbox
         if not inbox and not self._wait_inbox(0.2):
             return []
@@ -343,11 +368,16 @@ class IngestWorker:
             while inbox and readings < limit:
                 item = inbox.popleft()
                 batch.append(item)
-                readings += max(1, item[1].payload.count(b'"sensor"'))  # cheap estimate, good enough to bound a batch
+                payload = item[1].payload
+                self._bytes_out += len(payload)
+                readings += max(1, payload.count(b'"sensor"'))  # cheap estimate, good enough to bound a batch
             if readings >= limit or stop.is_set():
                 return batch
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._wait_inbox(remaining):
+            if remaining <= 0:
+                return batch
+            self._make_room()  # about to wait for more: the client must be reading
+            if not self._wait_inbox(remaining):
                 return batch
 
     def _prepare(self, batch: list[_Inbound]) -> _Prepared:

@@ -122,17 +122,28 @@ def test_two_workers_share_the_load_and_together_write_exactly_n(services: Local
     assert all(n > total * 0.2 for n in got), f"the load was not shared: {got}"
 
 
-def test_influxdb_down_for_a_minute_loses_nothing(services: LocalServices, small_registry: Registry, window: Window,
-                                                 start_worker: Callable[..., RunningWorker]) -> None:
+def test_influxdb_down_for_a_minute_loses_nothing_and_holds_a_bounded_inbox(services: LocalServices, small_registry: Registry,
+                                                                          window: Window, start_worker: Callable[..., RunningWorker]) -> None:
+    """While nothing can be written, the worker stops reading at its inbox
+    bound and the broker keeps the rest; all of it lands afterwards."""
     messages, expected = messages_for(small_registry, window, per_metric=100, batch=20)
-    worker = start_worker()
+    bound = 10
+    worker = start_worker(inbox_max_messages=bound, batch_max_readings=20)
+    metrics = worker.worker.metrics.registry
     services.influxdb.stop()
     try:
         publish_as_gateways(services, messages)
-        time.sleep(60)
+        held = []
+        for _ in range(60):
+            time.sleep(1)
+            held.append(metrics.get_sample_value("vigil_ingest_inbox_messages") or 0.0)
         assert worker.worker.metrics.retries._value.get() > 0
     finally:
         services.influxdb.start()
+    published = sum(len(m) for m in messages.values())
+    assert published > 5 * bound
+    assert max(held) >= bound // 2, "the inbox never filled: the test did not exercise the bound"
+    assert max(held) <= bound, f"the inbox held up to {max(held):.0f} messages, bound {bound}"
     total = sum(expected.values())
     assert wait_for_count(services, window, total, timeout=90) == total
 

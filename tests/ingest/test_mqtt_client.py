@@ -173,7 +173,7 @@ def test_a_malformed_length_is_a_protocol_error(pair: tuple[socket.socket, socke
 class Session:
     """An IngestClient with a persistent 3.1.1 session that records what arrives."""
 
-    def __init__(self, services: LocalServices, client_id: str, clean: bool = False):
+    def __init__(self, services: LocalServices, client_id: str, clean: bool = False, keepalive: int = 60):
         ep = services.settings.mqtt_endpoint("ingest")
         self.client = IngestClient(CallbackAPIVersion.VERSION2, client_id=client_id, manual_ack=True,
                                    protocol=mqtt.MQTTv311, clean_session=clean)
@@ -184,7 +184,7 @@ class Session:
         self.connected = threading.Event()
         self.client.on_message = self._on_message
         self.client.on_connect = lambda *a: self.connected.set()
-        self.client.connect(ep.host, ep.port)
+        self.client.connect(ep.host, ep.port, keepalive=keepalive)
         self.client.loop_start()
         assert self.connected.wait(10)
 
@@ -270,4 +270,29 @@ def test_reconnects_after_the_broker_drops_it(services: LocalServices) -> None:
     gateway.close()
     got = session.wait_for(3)
     assert [p for _, _, p in got] == [b"before", b"after 1", b"after 2" * 5000]
+    session.close()
+
+
+def test_without_room_nothing_is_read_and_the_connection_outlives_the_keepalive(services: LocalServices) -> None:
+    """Reads held (the application's inbox is full): nothing arrives, the
+    broker keeps the messages, and the hold is not taken for a dead link
+    even past twice the keepalive; with room again, everything arrives."""
+    topic = readings_topic("north", "gw-a")
+    session = Session(services, f"test-hold-{uuid.uuid4().hex[:8]}", clean=True, keepalive=1)
+    session.subscribe(topic)
+    disconnected = threading.Event()
+    session.client.on_disconnect = lambda *a: disconnected.set()
+    session.client.room.clear()
+    payloads = [f"held {i}".encode() for i in range(50)]
+    gateway = MqttTestClient(services.settings.mqtt_endpoint("gw-a"), client_id=f"test-gw-a-{uuid.uuid4().hex[:6]}")
+    gateway.connect()
+    publish_all(gateway, [(topic, p) for p in payloads])
+    gateway.close()
+
+    time.sleep(3.5)
+    assert session.received == []
+    assert not disconnected.is_set()
+    session.client.room.set()
+    assert [p for _, _, p in session.wait_for(len(payloads))] == payloads
+    assert not disconnected.is_set()
     session.close()
