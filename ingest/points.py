@@ -37,6 +37,11 @@ from vigil.registry import Registry, Sensor
 from vigil.validation import NS, TimeWindow, canonical_reading
 
 _FLOAT_MAX = sys.float_info.max  # finite bounds, so that inf and nan fall out of range
+MINUTE_MS = 60_000
+# A reading older than this when written may miss the minute roll-up, which
+# covers only its last 5 minutes (vigil/infra/downsampling.py): its minute
+# is noted for the catch-up (ingest/catchup.py).
+LATE_AFTER_S = 240
 
 
 @dataclass(slots=True)
@@ -45,6 +50,7 @@ class JudgedMessage:
 
     lines: list[str] = field(default_factory=list)
     rejected: list[RejectedReading] = field(default_factory=list)
+    late_minutes: set[int] = field(default_factory=set)  # epoch minutes of late readings written
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,8 @@ class PointWriter:
             return out
         series = self._series
         lines = out.lines
+        late = out.late_minutes
+        late_ms = now_ns // 1_000_000 - LATE_AFTER_S * 1000
         # The time window in ns, as canonical_reading and parse_time_ns bound it.
         earliest = max(MIN_TS_NS, now_ns - self.window.max_past_s * NS)
         latest = min(MAX_TS_NS - 1, now_ns + self.window.max_future_s * NS)
@@ -133,15 +141,23 @@ class PointWriter:
                 if s.boolean:
                     if kind is bool:
                         lines.append(f"{s.head}{'true' if value else 'false'} {ts}000000")
+                        if ts < late_ms:
+                            late.add(ts // MINUTE_MS)
                         continue
                 elif (kind is float or kind is int) and s.lowest <= value <= s.highest:
                     # + 0.0 as the identity conversion does: an int becomes a float, -0.0 becomes 0.0
                     lines.append(f"{s.head}{value + 0.0!r} {ts}000000")
+                    if ts < late_ms:
+                        late.add(ts // MINUTE_MS)
                     continue
             try:
-                lines.append(self.judge_raw(raw, gateway, now_ns))
+                reading = decode_reading(raw)
+                lines.append(self.judge(reading, gateway, now_ns))
             except ContractError as exc:
                 out.rejected.append(RejectedReading(i, raw, exc.reason, exc.detail))
+                continue
+            if reading.ts_ns // 1_000_000 < late_ms:
+                late.add(reading.ts_ns // 1_000_000 // MINUTE_MS)
         return out
 
     def _refuse(self, envelope: Envelope, topic: TopicAddress) -> tuple[Reason, str] | None:

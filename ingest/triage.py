@@ -23,6 +23,7 @@ class Triage:
     readings: int = 0  # readings in the message, good or bad
     seq: tuple[str, int] | None = None
     sent_at_ns: int = 0
+    late_minutes: set[int] = field(default_factory=set)
 
 
 def triage(topic: str, payload: bytes | bytearray, points: PointWriter, now_ns: int) -> Triage:
@@ -38,6 +39,7 @@ def triage(topic: str, payload: bytes | bytearray, points: PointWriter, now_ns: 
         return out
     judged = points.judge_message(envelope, address, now_ns)
     out.lines = judged.lines
+    out.late_minutes = judged.late_minutes
     out.dead = [DeadLetter(r.reason, r.detail, topic, address.gateway, address.site, r.reading, envelope.seq, r.index)
                 for r in judged.rejected]
     out.readings = len(envelope.readings)

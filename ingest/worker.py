@@ -37,6 +37,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pydantic import BaseModel, Field
 
+from ingest.catchup import LateLedger, catch_up
 from ingest.deadletter import DeadLetter
 from ingest.influx import InfluxWriter, WriteError
 from ingest.mqtt_client import IngestClient
@@ -78,6 +79,7 @@ class IngestOptions(BaseModel):
     # Batches written to InfluxDB at once: InfluxDB takes concurrent writes on
     # several cores; each message is still acknowledged only after its own.
     writes_in_flight: int = Field(default=2, ge=1, le=8)
+    catchup_every_s: float = Field(default=60.0, ge=0)  # worker 0 redoes late readings' roll-ups; 0: never
     retry_initial_s: float = 0.5
     retry_max_s: float = 30.0
     max_future_s: float = 300.0
@@ -103,6 +105,8 @@ class IngestMetrics:
         self.lag = Gauge("vigil_ingest_lag_seconds", "now minus sent_at of the newest message written", registry=r)
         self.connected = Gauge("vigil_ingest_connected", "1 while connected to the broker", registry=r)
         self.inbox = Gauge("vigil_ingest_inbox_messages", "messages received and waiting to be triaged", registry=r)
+        self.late_rolled_up = Counter("vigil_ingest_late_minutes_rolled_up", "late (gateway, minute) windows rolled up again", registry=r)
+        self.catchup_failures = Counter("vigil_ingest_catchup_failures", "catch-up runs that failed (retried)", registry=r)
 
 
 def partition(registry: Registry, workers: int) -> dict[str, int]:
@@ -137,6 +141,7 @@ class _Prepared:
     dead: list[DeadLetter] = field(default_factory=list)
     dead_lines: list[str] = field(default_factory=list)
     seqs: list[tuple[str, int]] = field(default_factory=list)
+    late: set[tuple[str, int]] = field(default_factory=set)  # (gateway, epoch minute) of late readings
     readings: int = 0
     newest_sent: int = 0
 
@@ -158,6 +163,7 @@ class IngestWorker:
         self.influx = influx
         self.deadletter_bucket = deadletter_bucket
         self.ledger = SequenceLedger(state_dir / "ingest" / "sequence.db")
+        self.late = LateLedger(state_dir / "ingest" / "late.db")
         self.filters = topic_filters(registry, index, self.options)
         self._subscriptions_file = state_dir / "ingest" / f"{self.options.share_group}-{index}.subscriptions.json"
         self.mqtt_endpoint = mqtt_endpoint
@@ -301,6 +307,9 @@ class IngestWorker:
                    for w in range(self.options.writes_in_flight)]
         for writer in writers:
             writer.start()
+        catchup = threading.Thread(target=self._catch_up_loop, args=(stop,), name="ingest-catchup", daemon=True)
+        if self.index == 0 and self.options.catchup_every_s > 0:
+            catchup.start()
         try:
             while not stop.is_set():
                 batch = self._collect(stop)
@@ -318,12 +327,26 @@ class IngestWorker:
                     prepared.put_nowait(None)
             for writer in writers:
                 writer.join(10)
+            if catchup.is_alive():
+                catchup.join(60)  # a run under way finishes, or puts its minutes back, before the ledger closes
             self.client.disconnect(properties=self._disconnect_properties())
             self.client.loop_stop()
             if self._end_session and self.options.mqtt_protocol != "5":
                 self._discard_v311_session()
             self.writer.close()
             self.ledger.close()
+            self.late.close()
+
+    def _catch_up_loop(self, stop: threading.Event) -> None:
+        while not stop.wait(self.options.catchup_every_s):
+            try:
+                done = catch_up(self.influx, self.late)
+            except Exception as exc:  # InfluxDB down or overloaded: the minutes were put back
+                self.metrics.catchup_failures.inc()
+                log.warning("late readings' roll-ups not redone yet (%s); retrying in %.0f s", type(exc).__name__,
+                            self.options.catchup_every_s)
+                continue
+            self.metrics.late_rolled_up.inc(sum(s.stop - s.start for s in done))
 
     def _disconnect_properties(self) -> Properties | None:
         if not (self._end_session and self.options.mqtt_protocol == "5"):
@@ -390,6 +413,8 @@ class IngestWorker:
             out.dead += t.dead
             if t.seq is not None:
                 out.seqs.append(t.seq)
+                if t.late_minutes:
+                    out.late.update((t.seq[0], minute) for minute in t.late_minutes)
             out.newest_sent = max(out.newest_sent, t.sent_at_ns)
         for d in out.dead:
             self._dead_seq += 1
@@ -424,6 +449,7 @@ class IngestWorker:
             m.lag.set(max(0.0, (time.time_ns() - batch.newest_sent) / 1e9))
         for gateway, count in self.ledger.record(batch.seqs).items():
             m.replays.labels(gateway).inc(count)
+        self.late.record(batch.late)  # written, so a catch-up from now on sees these readings
         if time.monotonic() - self._last_gap_check > 10:
             self._last_gap_check = time.monotonic()
             for gateway, missing in self.ledger.gaps().items():

@@ -146,3 +146,16 @@ def test_fast_path_writes_exactly_what_the_full_judgement_writes(writer: PointWr
             expected_rejected.append((i, exc.reason))
     assert judged.lines == expected_lines
     assert [(r.index, r.reason) for r in judged.rejected] == expected_rejected
+
+
+def test_readings_older_than_the_minute_rollup_covers_are_noted_by_minute(writer: PointWriter) -> None:
+    old = NOW - 30 * 60 * 10**9
+    msg = envelope("gw-a", [
+        Reading("bb-fridge-1-temp", "temperature", 4.0, NOW - 10**9),  # fresh: the regular task rolls it up
+        Reading("bb-fridge-1-temp", "temperature", 4.0, old),  # fast path
+        Reading("vac-fridge-1-temp", "temperature", 41.0, old + 60 * 10**9, unit="°F"),  # full path (a unit to convert)
+        Reading("bb-fridge-1-temp", "temperature", -500.0, old - 60 * 10**9),  # rejected: nothing to roll up
+    ])
+    judged = writer.judge_message(msg, TOPIC_A, NOW)
+    assert len(judged.lines) == 3
+    assert judged.late_minutes == {old // 60 // 10**9, old // 60 // 10**9 + 1}

@@ -9,9 +9,11 @@ volume, burn hours: the sum of the counter's rises, a reset not counted). A poin
 of its window, as `aggregateWindow` stamps it.
 
 The minute task runs every 5 minutes over the last 5, the hour task hourly
-over the last 2 hours; readings a gateway delivers late still land if they
-arrive before the next run that covers their window (rewriting a window
-writes the same points again, which InfluxDB overwrites). The roll-ups are
+over the last 2 hours. Readings delivered later than that (a gateway's
+backlog after an outage) are rolled up by ingest's catch-up
+(ingest/catchup.py), which reruns these same queries over their minutes and
+hours for their gateway only (rewriting a window writes the same points
+again, which InfluxDB overwrites). The roll-ups are
 read only for history older than the raw bucket's 30 days, so they need not
 be fresh, but a run must be cheap. Flux pays per series (a table each) and
 holds a run's windows in memory; at 100,000 series on 2 cores a run over 1
@@ -50,10 +52,17 @@ def _write(stream: str, stat: str, bucket: str) -> str:
             f'  |> count()\n  |> yield(name: "{stream.split()[0].removesuffix("()")}_{stat}")\n')
 
 
-def minute_flux(start: str, stop: str, raw: str = RAW, into: str = MINUTE) -> str:
+def _only(where: str) -> str:
+    """A filter on tags right after range(), which InfluxDB pushes down to storage."""
+    return f"\n  |> filter(fn: (r) => {where})" if where else ""
+
+
+def minute_flux(start: str, stop: str, raw: str = RAW, into: str = MINUTE, where: str = "") -> str:
     """Flux that downsamples raw readings in [start, stop) into 1-minute windows
-    (written to the organisation the query or task runs in)."""
+    (written to the organisation the query or task runs in); `where`, a Flux
+    predicate on tags, narrows it to some series (ingest/catchup.py)."""
     counters, booleans = "|".join(COUNTERS), "|".join(BOOLEANS)
+    only = _only(where)
     # `numbers` is a function so that each aggregateWindow directly follows
     # from/range/filter: then InfluxDB aggregates in storage (a shared stream
     # is read into Flux and aggregated there: 3x the CPU at 100,000 series).
@@ -62,14 +71,14 @@ def minute_flux(start: str, stop: str, raw: str = RAW, into: str = MINUTE) -> st
 start = {start}
 stop = {stop}
 numbers = () => from(bucket: "{raw}")
-  |> range(start: start, stop: stop)
+  |> range(start: start, stop: stop){only}
   |> filter(fn: (r) => r._field !~ /^({counters}|{booleans})$/)
 flags = from(bucket: "{raw}")
-  |> range(start: start, stop: stop)
+  |> range(start: start, stop: stop){only}
   |> filter(fn: (r) => r._field =~ /^({booleans})$/)
   |> toFloat()
 counters = from(bucket: "{raw}")
-  |> range(start: date.sub(d: {COUNTER_LOOKBACK}, from: start), stop: stop)
+  |> range(start: date.sub(d: {COUNTER_LOOKBACK}, from: start), stop: stop){only}
   |> filter(fn: (r) => r._field =~ /^({counters})$/)
   |> difference(nonNegative: true)
   |> filter(fn: (r) => r._time >= start)
@@ -80,7 +89,7 @@ counters = from(bucket: "{raw}")
     return head + "".join(_write(stream, stat, into) for stream, stat in streams)
 
 
-def hour_flux(start: str, stop: str, minute: str = MINUTE, into: str = HOUR) -> str:
+def hour_flux(start: str, stop: str, minute: str = MINUTE, into: str = HOUR, where: str = "") -> str:
     """Flux that rolls the 1-minute points of [start, stop) up into 1-hour windows."""
     # A 1-minute point is stamped at its window's end, so the hour [h, h+1h)
     # is described by the points stamped in (h, h+1h]: windows offset by a
@@ -90,7 +99,7 @@ def hour_flux(start: str, stop: str, minute: str = MINUTE, into: str = HOUR) -> 
 start = {start}
 stop = {stop}
 minutes = () => from(bucket: "{minute}")
-  |> range(start: date.add(d: 1m, to: start), stop: date.add(d: 1m, to: stop))
+  |> range(start: date.add(d: 1m, to: start), stop: date.add(d: 1m, to: stop)){_only(where)}
 '''
     rollups = (("min", "min"), ("mean", "mean"), ("max", "max"), ("increase", "sum"))
     return head + "".join(_write(f'minutes() |> filter(fn: (r) => r.stat == "{stat}") '
