@@ -39,7 +39,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from alerts.model import ExcursionEvent, Transition
 from alerts.rules import RulesEngine
 from vigil.contract import TOPIC_PREFIX, ContractError, GatewayState, Reading, decode_readings, decode_status, parse_topic
-from vigil.mqtt import authenticate, persistent_session
+from vigil.mqtt import HoldingClient, authenticate, persistent_session
 from vigil.registry import Registry
 from vigil.settings import MqttEndpoint
 from vigil.validation import canonical_reading
@@ -116,7 +116,7 @@ class AlertsService:
 
     def __init__(self, registry: Registry, endpoint: MqttEndpoint, sink: Sink, *,
                  checkpoint_every_s: float = 30.0, receive_maximum: int = 65535, quiet_s: float = 1.0,
-                 tick_every_s: float = 1.0,
+                 tick_every_s: float = 1.0, inbox_max_bytes: int = 64 * 2**20,
                  metrics: AlertsMetrics | None = None, clock_ns: Callable[[], int] = time.time_ns,
                  client_id: str = CLIENT_ID, telemetry: Telemetry | None = None):
         self.registry = registry
@@ -125,6 +125,9 @@ class AlertsService:
         self.checkpoint_every_s = checkpoint_every_s
         self.receive_maximum = receive_maximum  # MQTT 5's largest by default
         self.quiet_s = quiet_s  # no message for this long: acknowledge what waits (begin a round)
+        # Payload bytes received and not yet judged, at most (reads resume at
+        # half): Receive Maximum bounds messages, not their size.
+        self.inbox_max_bytes = inbox_max_bytes
         self.tick_every_s = tick_every_s
         self.metrics = metrics or AlertsMetrics()
         self.clock_ns = clock_ns
@@ -133,21 +136,33 @@ class AlertsService:
         state = sink.load_engine_state()
         self.engine = RulesEngine.restore(registry, state, clock=clock_ns) if state else RulesEngine(registry, clock=clock_ns)
         self._inbox: queue.Queue[_Inbound] = queue.Queue()
+        self._bytes_in = 0  # appended by paho's thread, popped by the loop: one writer each
+        self._bytes_out = 0
         self._generation = 0
         self._unacked: list[_Ack] = []
         self._round = self._new_round(time.monotonic())  # the first is complete: every group
         self.subscribed = threading.Event()
         self.client = self._make_client()
 
-    def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True)
+    def _make_client(self) -> HoldingClient:
+        client = HoldingClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True)
         authenticate(client, self.endpoint)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
-        client.on_message = lambda c, u, m: self._inbox.put(_Inbound(self._generation, m))
+        client.on_message = self._on_message
         return client
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(_Inbound(self._generation, message))
+        self._bytes_in += len(message.payload)
+        if self._bytes_in - self._bytes_out >= self.inbox_max_bytes:
+            self.client.room.clear()
+
+    def _make_room(self) -> None:
+        if not self.client.room.is_set() and self._bytes_in - self._bytes_out <= self.inbox_max_bytes // 2:
+            self.client.room.set()
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, rc: ReasonCode,
                     props: Properties | None) -> None:
@@ -202,6 +217,7 @@ class AlertsService:
         try:
             item = self._inbox.get(timeout=timeout) if timeout > 0 else self._inbox.get_nowait()
             while True:
+                self._bytes_out += len(item.message.payload)
                 self._handle(item)
                 handled += 1
                 if handled == self.BATCH_MESSAGES:
@@ -209,6 +225,7 @@ class AlertsService:
                 item = self._inbox.get_nowait()
         except queue.Empty:
             pass
+        self._make_room()
         return handled
 
     # -- checkpoints ------------------------------------------------------

@@ -14,11 +14,8 @@ ingest's cost. So:
   not just one, before going back to select().
 - `IngestClient.ack_many` queues the PUBACKs of a whole written batch as one
   write, instead of one queued packet (and one wake-up of paho's thread) each.
-- `IngestClient.room`: while it is clear the client reads nothing, so TCP
-  pushes back on the broker, which keeps the rest queued in the session.
-  This is what bounds ingest's memory: Mosquitto 2.0 sent a 3.1.1 session
-  117,000 unacknowledged messages at once despite `max_inflight_messages
-  1000`, and paho's thread, reading them, starved the thread that writes.
+- Reads are held while `room` is clear (`vigil.mqtt.HoldingClient`), which
+  bounds ingest's memory; a drained read round stops as soon as it clears.
 
 These lean on paho internals (`_create_socket`, `_packet_read`,
 `_packet_queue`), which is why pyproject pins paho-mqtt exactly; the tests in
@@ -29,21 +26,20 @@ if an upgrade breaks them.
 from __future__ import annotations
 
 import struct
-import threading
 from collections.abc import Iterable
 from typing import Any
 
-import paho.mqtt.client as mqtt
 from paho.mqtt.client import time_func
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.exception import MalformedPacket
+
+from vigil.mqtt import HoldingClient
 
 PUBACK = 0x40
 _PUBACK = struct.Struct("!BBH")  # type, remaining length 2, packet id: the same in MQTT 3.1.1 and 5
 
 CHUNK_BYTES = 256 * 1024
 DRAIN_PACKETS = 1000  # at most this many buffered packets per read round, so acks and pings still go out
-HOLD_WAIT_S = 0.05  # while reads are held, paho's loop still writes (acks, pings) this often
 
 
 class BufferedSocket:
@@ -130,14 +126,9 @@ class BufferedSocket:
         return getattr(self._sock, name)
 
 
-class IngestClient(mqtt.Client):
+class IngestClient(HoldingClient):
     """paho's Client with buffered reads, drained read rounds, batched acks
     and reads held while the application has no room (`room`)."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.room = threading.Event()
-        self.room.set()
 
     def _create_socket(self) -> Any:
         sock = super()._create_socket()
@@ -169,12 +160,6 @@ class IngestClient(mqtt.Client):
         return rc
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        if not self.room.is_set() and not self.room.wait(HOLD_WAIT_S):
-            with self._msgtime_mutex:
-                # Quiet by choice, not a silent broker: the keepalive check
-                # must not close the connection over a hold.
-                self._last_bytes_received = time_func()
-            return MQTTErrorCode.MQTT_ERR_SUCCESS
         rc = super().loop_read(max_packets)
         for _ in range(DRAIN_PACKETS):
             sock = self._sock

@@ -68,10 +68,21 @@ def store(tmp_path: Path, small_registry: Registry, smtp: SmtpSink) -> Iterator[
     store.close()
 
 
+def forget_retained_statuses(services: LocalServices, registry: Registry) -> None:
+    """Other tests' gateways leave their retained status behind (a stopped
+    gateway's `offline`); a service started here must not inherit it."""
+    for gw in registry.gateways.values():
+        client = MqttTestClient(services.settings.mqtt_endpoint(gw.id), client_id=f"test-forget-{gw.id}-{uuid.uuid4().hex[:6]}")
+        client.connect()
+        client.client.publish(gw.status_topic, b"", qos=1, retain=True).wait_for_publish(10)  # empty: no retained message
+        client.close()
+
+
 @pytest.fixture
 def start_service(services: LocalServices, small_registry: Registry, store: AlertStore) -> Iterator[Callable[..., Running]]:
     client_id = f"test-alerts-{uuid.uuid4().hex[:8]}"
     running: list[Running] = []
+    forget_retained_statuses(services, small_registry)
 
     def start(**options: Any) -> Running:
         sink = StoreSink(store, Dispatcher(store, notifiers_for(store.oncall.contact_points)), deliver_every_s=0.5)
@@ -202,3 +213,27 @@ def test_after_a_lull_what_waits_is_acknowledged_so_a_crash_has_nothing_to_redel
     time.sleep(3)
     assert second.service.engine.stats()["observed"] == 10  # redelivered readings would count again, as duplicates
     assert second.service.engine.active_alerts() == {RULE: AlertState.PENDING}
+
+
+def test_while_judging_is_held_up_the_service_reads_no_more_than_its_inbox_bound(
+        services: LocalServices, store: AlertStore, start_service: Callable[..., Running]) -> None:
+    """Received but not yet judged is bounded in bytes; the broker keeps the
+    rest, and all of it is judged once the service catches up."""
+    bound = 2000
+    running = start_service(inbox_max_bytes=bound)
+    service = running.service
+    release = threading.Event()
+    handle = service._handle
+
+    def slow_handle(item: Any) -> None:
+        release.wait(30)
+        handle(item)
+
+    service._handle = slow_handle  # type: ignore[method-assign]
+    publish_temperatures(services, time.time_ns() - 60 * MIN, [4.0] * 60, seq0=6000)
+    time.sleep(3)
+    held = service._bytes_in - service._bytes_out
+    assert service._inbox.qsize() < 30, f"{service._inbox.qsize()} of 60 messages read while judging was held up"
+    assert held <= bound + 400
+    release.set()
+    assert wait_until(lambda: service.engine.stats()["observed"] == 60, timeout=20)
