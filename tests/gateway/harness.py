@@ -76,6 +76,12 @@ def reading_number(r: Reading) -> int:
     return int(r.value)
 
 
+def distinct_readings(observer: Observer, gateway: str) -> int:
+    """How many different readings arrived: a message delivered twice (in
+    flight when the broker stopped) must not count as the one still to come."""
+    return len({reading_number(r) for m in observer.readings(gateway) for r in m.readings})
+
+
 @dataclass
 class Seen:
     topic: str

@@ -13,7 +13,15 @@ from prometheus_client import REGISTRY
 from gateway.backlog import Backlog
 from gateway.gateway import backlog_path
 from tests.gateway.conftest import FAST, StartGateway
-from tests.gateway.harness import CountingSource, Observer, RunningGateway, assert_complete, retained_status, wait_for
+from tests.gateway.harness import (
+    CountingSource,
+    Observer,
+    RunningGateway,
+    assert_complete,
+    distinct_readings,
+    retained_status,
+    wait_for,
+)
 from vigil.contract import GatewayState, GatewayStatus, Reading, encode_readings
 from vigil.infra.local import LocalServices
 from vigil.infra.mosquitto import Mosquitto
@@ -113,7 +121,7 @@ def test_broker_outage_loses_nothing_and_backlog_drains_in_order(
     produced = source.stop_flow()
 
     assert wait_for(lambda: drained(running), 20), running.gateway.stats()
-    assert observer.wait_until(lambda: sum(len(m.readings) for m in observer.readings("gw-a")) >= produced, 20)
+    assert observer.wait_until(lambda: distinct_readings(observer, "gw-a") >= produced, 20)
     # Only messages in flight when the broker stopped may arrive twice.
     assert_complete(observer, "gw-a", produced, max_duplicates=2 * FAST.max_in_flight)
     assert running.gateway.stats().dropped == 0
@@ -139,7 +147,7 @@ def test_backlog_survives_gateway_restart_and_drains_in_order(
     source.emit(50)
     broker.start()
     assert wait_for(lambda: drained(second), 20), second.gateway.stats()
-    assert observer.wait_until(lambda: sum(len(m.readings) for m in observer.readings("gw-a")) >= 450, 20)
+    assert observer.wait_until(lambda: distinct_readings(observer, "gw-a") >= 450, 20)
     assert_complete(observer, "gw-a", 450, max_duplicates=FAST.max_in_flight)
     assert second.gateway.stats().seq == first.gateway.stats().seq + 3  # 50 readings -> 3 more messages
 
