@@ -136,8 +136,6 @@ class AlertsService:
         state = sink.load_engine_state()
         self.engine = RulesEngine.restore(registry, state, clock=clock_ns) if state else RulesEngine(registry, clock=clock_ns)
         self._inbox: queue.Queue[_Inbound] = queue.Queue()
-        self._bytes_in = 0  # appended by paho's thread, popped by the loop: one writer each
-        self._bytes_out = 0
         self._generation = 0
         self._unacked: list[_Ack] = []
         self._round = self._new_round(time.monotonic())  # the first is complete: every group
@@ -145,7 +143,8 @@ class AlertsService:
         self.client = self._make_client()
 
     def _make_client(self) -> HoldingClient:
-        client = HoldingClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True)
+        client = HoldingClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5, manual_ack=True,
+                               max_bytes=self.inbox_max_bytes)
         authenticate(client, self.endpoint)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
@@ -156,13 +155,7 @@ class AlertsService:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._inbox.put(_Inbound(self._generation, message))
-        self._bytes_in += len(message.payload)
-        if self._bytes_in - self._bytes_out >= self.inbox_max_bytes:
-            self.client.room.clear()
-
-    def _make_room(self) -> None:
-        if not self.client.room.is_set() and self._bytes_in - self._bytes_out <= self.inbox_max_bytes // 2:
-            self.client.room.set()
+        self.client.received(len(message.payload))
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, rc: ReasonCode,
                     props: Properties | None) -> None:
@@ -217,7 +210,7 @@ class AlertsService:
         try:
             item = self._inbox.get(timeout=timeout) if timeout > 0 else self._inbox.get_nowait()
             while True:
-                self._bytes_out += len(item.message.payload)
+                self.client.taken(len(item.message.payload))
                 self._handle(item)
                 handled += 1
                 if handled == self.BATCH_MESSAGES:
@@ -225,7 +218,7 @@ class AlertsService:
                 item = self._inbox.get_nowait()
         except queue.Empty:
             pass
-        self._make_room()
+        self.client.make_room()
         return handled
 
     # -- checkpoints ------------------------------------------------------

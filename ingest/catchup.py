@@ -18,7 +18,6 @@ Rewriting a window writes the same points again, which InfluxDB overwrites.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from influxdb_client import InfluxDBClient
 
+from ingest.sequence import shared_db
 from vigil.infra.downsampling import hour_flux, minute_flux
 from vigil.settings import InfluxEndpoint
 
@@ -43,10 +43,7 @@ class LateLedger:
     """(gateway, epoch minute) pairs whose roll-ups must be redone."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = shared_db(path)
         self._db.execute("CREATE TABLE IF NOT EXISTS late (gateway TEXT NOT NULL, minute INTEGER NOT NULL, PRIMARY KEY (gateway, minute))")
 
     def record(self, pairs: Iterable[tuple[str, int]]) -> None:

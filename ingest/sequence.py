@@ -18,13 +18,20 @@ from pathlib import Path
 WINDOW_S = 24 * 3600
 
 
+def shared_db(path: Path) -> sqlite3.Connection:
+    """A SQLite file the workers on the machine write to at once (WAL);
+    autocommit, so transactions are explicit (BEGIN IMMEDIATE)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 class SequenceLedger:
     def __init__(self, path: Path, window_s: float = WINDOW_S):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.window_s = window_s
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = shared_db(path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS seen (gateway TEXT NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (gateway, seq))"
         )

@@ -171,8 +171,6 @@ class IngestWorker:
         # paho's thread appends, the triage thread pops: a deque needs no lock
         # per message; `_arrived` wakes the triage thread when it waits.
         self._inbox: deque[_Inbound] = deque()
-        self._bytes_in = 0  # payload bytes appended (paho's thread) and popped (the triage thread):
-        self._bytes_out = 0  # one writer each, so no lock
         self._arrived = threading.Event()
         self.subscribed = threading.Event()  # set once the broker confirmed the subscription
         self._generation = 0
@@ -190,7 +188,8 @@ class IngestWorker:
     def _make_client(self) -> IngestClient:
         v5 = self.options.mqtt_protocol == "5"
         client = IngestClient(CallbackAPIVersion.VERSION2, client_id=self.client_id, manual_ack=True,
-                             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False)
+                             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False,
+                             max_messages=self.options.inbox_max_messages, max_bytes=self.options.inbox_max_bytes)
         authenticate(client, self.mqtt_endpoint)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
@@ -254,20 +253,10 @@ class IngestWorker:
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._last_message = time.monotonic()
-        inbox = self._inbox
-        inbox.append((self._generation, message))
-        self._bytes_in += len(message.payload)
-        if len(inbox) >= self.options.inbox_max_messages or self._bytes_in - self._bytes_out >= self.options.inbox_max_bytes:
-            self.client.room.clear()
+        self._inbox.append((self._generation, message))
+        self.client.received(len(message.payload))
         if not self._arrived.is_set():  # set() takes a lock; skip it while the flag is up
             self._arrived.set()
-
-    def _make_room(self) -> None:
-        """Let the client read again once the inbox is down to half its bounds."""
-        room = self.client.room
-        if (not room.is_set() and len(self._inbox) <= self.options.inbox_max_messages // 2
-                and self._bytes_in - self._bytes_out <= self.options.inbox_max_bytes // 2):
-            room.set()
 
     def retire(self, idle_s: float = 3.0) -> None:
         """End the session of a worker that is no longer wanted (fewer
@@ -377,7 +366,7 @@ class IngestWorker:
         try:
             return self._fill(stop)
         finally:
-            self._make_room()
+            self.client.make_room()
 
     def _fill(self, stop: threading.Event) -> list[_Inbound]:
         inbox = self._inbox
@@ -392,14 +381,14 @@ class IngestWorker:
                 item = inbox.popleft()
                 batch.append(item)
                 payload = item[1].payload
-                self._bytes_out += len(payload)
+                self.client.taken(len(payload))
                 readings += max(1, payload.count(b'"sensor"'))  # cheap estimate, good enough to bound a batch
             if readings >= limit or stop.is_set():
                 return batch
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return batch
-            self._make_room()  # about to wait for more: the client must be reading
+            self.client.make_room()  # about to wait for more: the client must be reading
             if not self._wait_inbox(remaining):
                 return batch
 

@@ -232,7 +232,7 @@ def test_while_judging_is_held_up_the_service_reads_no_more_than_its_inbox_bound
     service._handle = slow_handle  # type: ignore[method-assign]
     publish_temperatures(services, time.time_ns() - 60 * MIN, [4.0] * 60, seq0=6000)
     time.sleep(3)
-    held = service._bytes_in - service._bytes_out
+    held = service.client.held_bytes
     assert service._inbox.qsize() < 30, f"{service._inbox.qsize()} of 60 messages read while judging was held up"
     assert held <= bound + 400
     release.set()
