@@ -60,6 +60,9 @@ class AlertsMetrics:
         self.latency = Histogram("vigil_alerts_publish_to_recorded_seconds", "from the gateway's sent_at to the alert recorded",
                                  registry=r, buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.connected = Gauge("vigil_alerts_connected", "1 while connected to the broker", registry=r)
+        # How far behind the gateways the rules engine is: under overload the
+        # broker queues for this service, and alerts come that much later.
+        self.lag = Gauge("vigil_alerts_lag_seconds", "now minus sent_at of the last readings message judged", registry=r)
 
 
 class Sink(Protocol):
@@ -305,6 +308,7 @@ class AlertsService:
                     self.sink.excursion(event)
                 else:
                     self._emit(event, decoded.sent_at_ns)
+        self.metrics.lag.set(max(0.0, (self.clock_ns() - decoded.sent_at_ns) / 1e9))
 
     def _emit(self, t: Transition, sent_at_ns: int | None) -> None:
         self.metrics.transitions.labels(t.state.value).inc()

@@ -313,6 +313,19 @@ def drain_time(samples: Sequence[tuple[float, float]], after: float, threshold: 
     return later[0] - after if later else None
 
 
+def phase_rates(samples: Sequence[tuple[float, float]], schedule: RateSchedule, settle_s: float = 10.0) -> list[float | None]:
+    """Per phase of the schedule, the median rate of a cumulative counter over
+    the intervals that end inside it, once `settle_s` into it; None where no
+    interval does (a phase shorter than the settling)."""
+    out: list[float | None] = []
+    begin = 0.0
+    for phase in schedule.phases:
+        inside = [r for t, r in rates(samples) if begin + settle_s < t <= begin + phase.seconds]
+        out.append(statistics.median(inside) if inside else None)
+        begin += phase.seconds
+    return out
+
+
 def cores_used(samples: Sequence[Sample]) -> dict[str, float]:
     """Per process, the mean cores it used between the first and last sample
     (CPU seconds over wall seconds; 1.0 is one core kept busy)."""
@@ -422,6 +435,8 @@ class Sample:
     api_ms: float  # GET /healthz round trip
     rss_mb: dict[str, float] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds used so far, per process
+    judged: float = 0.0  # readings the alerts service has judged
+    alerts_lag_s: float = 0.0  # alerts: now minus sent_at of the last message judged
 
 
 @dataclass
@@ -434,7 +449,9 @@ class Outcome:
     in_influx: int
     dropped: int
     drained_s: float | None  # after the load stopped, until every reading was written
+    judged_s: float | None  # after the load stopped, until the alerts service had judged every reading
     recorded_ms: list[float]
+    recorded_at_s: list[float]  # when each probe of recorded_ms reported, in seconds since the load started
     delivered_ms: list[float]
     probes: int
     # The alerts service's own histogram of gateway publish (sent_at) -> transition recorded: bucket bound -> count.
@@ -445,7 +462,7 @@ class Outcome:
 
 
 def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int, hosts: int, workdir: Path,
-              drain_timeout_s: float = 900.0, sample_s: float = 5.0) -> Outcome:
+              drain_timeout_s: float = 1800.0, sample_s: float = 5.0) -> Outcome:
     from alerts.store import open_store
     from benchmarks.alerts import Webhook
     from vigil.infra.process import free_port
@@ -514,6 +531,7 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
         samples: list[Sample] = []
         load_end = schedule.duration_s
         drained_s: float | None = None
+        judged_s: float | None = None
         while True:
             t = time.time() - start
             gw_sums = {"vigil_gateway_readings_total": 0.0, "vigil_gateway_backlog_messages": 0.0,
@@ -542,22 +560,35 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
             for i, h in enumerate(gateways_hosts):
                 rss[f"gateways-{i}"], host_cpu = _usage(h.pid)
                 cpu["gateways"] = cpu.get("gateways", 0.0) + host_cpu
+            try:
+                judging = _scrape(f"http://127.0.0.1:{ports['alerts']}/metrics",
+                                  ["vigil_alerts_readings_total", "vigil_alerts_lag_seconds"])
+            except OSError:
+                judging = {"vigil_alerts_readings_total": samples[-1].judged if samples else 0.0,
+                           "vigil_alerts_lag_seconds": samples[-1].alerts_lag_s if samples else 0.0}
             samples.append(Sample(t, gw_sums["vigil_gateway_readings_total"], ing["vigil_ingest_readings_written_total"],
                                   gw_sums["vigil_gateway_backlog_messages"], gw_sums["vigil_gateway_dropped_messages"],
-                                  ing["vigil_ingest_lag_seconds"], api_ms, rss, cpu))
+                                  ing["vigil_ingest_lag_seconds"], api_ms, rss, cpu, judging["vigil_alerts_readings_total"],
+                                  judging["vigil_alerts_lag_seconds"]))
             last = samples[-1]
             with (workdir.parent / f"{workdir.name}.samples.jsonl").open("a") as record:  # survives an aborted run
                 record.write(json.dumps(asdict(last)) + "\n")
             print(f"{name} t={t:6.0f}s taken {last.taken:>11,.0f} written {last.written:>11,.0f} backlog {last.backlog:>6,.0f} msgs "
-                  f"lag {last.lag_s:5.1f}s api {api_ms:5.0f}ms rss ingest {rss['ingest']:.0f} alerts {rss['alerts']:.0f} "
-                  f"api {rss['api']:.0f} MB", flush=True)
+                  f"lag {last.lag_s:5.1f}s judged {last.judged:>11,.0f} alerts lag {last.alerts_lag_s:5.1f}s api {api_ms:5.0f}ms "
+                  f"rss ingest {rss['ingest']:.0f} alerts {rss['alerts']:.0f} api {rss['api']:.0f} mosquitto {rss['mosquitto']:.0f} MB",
+                  flush=True)
             for what, p in [*services.items(), *((f"gateways-{i}", h) for i, h in enumerate(gateways_hosts))]:
                 if p.poll() is not None and what not in crashed:
                     crashed.append(what)
             if crashed:
                 break
-            if t > load_end + 2 and last.backlog == 0 and last.written >= last.taken > 0:
+            # Written and judged are counted apart: under overload the alerts
+            # service can be minutes behind ingest, its backlog in the broker.
+            if drained_s is None and t > load_end + 2 and last.backlog == 0 and last.written >= last.taken > 0:
                 drained_s = t - load_end
+            if judged_s is None and t > load_end + 2 and last.judged >= last.taken > 0:
+                judged_s = t - load_end
+            if drained_s is not None and judged_s is not None:
                 break
             if t > load_end + drain_timeout_s:
                 break
@@ -576,7 +607,7 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
                     probe_times[gw] = r["probes"][0]
         time.sleep(5.0)  # the last notifications
         store = open_store(settings.database)
-        recorded, delivered = [], []
+        recorded, recorded_at, delivered = [], [], []
         try:
             for gw, reading_ns in probe_times.items():
                 alerts = store.list_alerts(sensor=probe_sensor(gw))
@@ -585,6 +616,7 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
                     at = min(fired)
                     at = at if at.tzinfo else at.replace(tzinfo=UTC)
                     recorded.append((at.timestamp() - reading_ns / NS_PER_S) * 1000)
+                    recorded_at.append(reading_ns / NS_PER_S - start)
                 arrived = webhook.arrival(probe_asset_name(gw))
                 if arrived is not None:
                     wall = time.time() - (time.perf_counter() - arrived)
@@ -609,7 +641,7 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
         webhook.server.shutdown()
         local.down()
     return Outcome(name, shape, schedule, samples, taken, in_influx, int(samples[-1].dropped if samples else 0), drained_s,
-                   recorded, delivered, len(probe_times), since_publish, crashed, startup_s, os.getloadavg())
+                   judged_s, recorded, recorded_at, delivered, len(probe_times), since_publish, crashed, startup_s, os.getloadavg())
 
 
 # --------------------------------------------------------------------------
@@ -626,6 +658,7 @@ def summarise(o: Outcome) -> dict[str, object]:
     """The figures of one run, for the table and the JSON record."""
     load = [s for s in o.samples if 0 < s.t <= o.schedule.duration_s]
     lags = [s.lag_s for s in load] or [0.0]
+    alerts_lags = [s.alerts_lag_s for s in o.samples if s.t > 0] or [0.0]
     written = [(s.t, s.written) for s in o.samples]
     steady = [r for t, r in rates(written) if 30 < t <= o.schedule.duration_s]
     peak_rss = {k: max(s.rss_mb.get(k, 0.0) for s in o.samples) for k in (o.samples[0].rss_mb if o.samples else {})}
@@ -637,15 +670,25 @@ def summarise(o: Outcome) -> dict[str, object]:
         "written_per_s_median": statistics.median(steady) if steady else float("nan"),
         "lag_p50_s": statistics.median(lags), "lag_p99_s": percentile(lags, 99), "lag_max_s": max(lags),
         "backlog_peak_messages": max((s.backlog for s in o.samples), default=0.0),
-        "drained_s": o.drained_s, "taken": o.taken, "in_influx": o.in_influx, "exact": o.taken == o.in_influx,
+        "alerts_lag_p50_s": statistics.median(alerts_lags), "alerts_lag_p99_s": percentile(alerts_lags, 99),
+        "alerts_lag_max_s": max(alerts_lags),
+        "phases": [{"seconds": p.seconds, "factor": p.factor, "offered_per_s": o.schedule.base_per_s * p.factor * o.shape.gateways,
+                    "written_per_s": w, "judged_per_s": j}
+                   for p, w, j in zip(o.schedule.phases, phase_rates(written, o.schedule),
+                                      phase_rates([(s.t, s.judged) for s in o.samples], o.schedule), strict=True)],
+        "drained_s": o.drained_s, "judged_s": o.judged_s, "taken": o.taken, "in_influx": o.in_influx, "exact": o.taken == o.in_influx,
         "dropped": o.dropped, "crashed": o.crashed,
         "peak_rss_mb": {k: round(v) for k, v in peak_rss.items() if k not in gw_keys}
         | {f"gateway hosts ({len(gw_keys)}), each at most": round(max((peak_rss[k] for k in gw_keys), default=0.0))},
         "api_healthz_ms_p99": percentile([s.api_ms for s in o.samples if s.api_ms == s.api_ms] or [0.0], 99),
-        "recorded_ms": o.recorded_ms, "delivered_ms": o.delivered_ms, "probes": o.probes,
+        "recorded_ms": o.recorded_ms, "recorded_at_s": o.recorded_at_s, "delivered_ms": o.delivered_ms, "probes": o.probes,
         "publish_to_recorded_histogram": {str(le): n for le, n in o.since_publish.items()},
         "startup_s": o.startup_s, "loadavg_at_end": o.load,
     }
+
+
+def _rate(value: object) -> str:
+    return "-" if value is None else f"{float(str(value)):,.0f}/s"
 
 
 def print_summary(rows: Sequence[dict[str, object]]) -> None:
@@ -657,15 +700,30 @@ def print_summary(rows: Sequence[dict[str, object]]) -> None:
         print(f"\n== {r['run']}: {r['sensors']:,} sensors on {r['gateways']} gateways, {r['offered_per_s']:,.0f} readings/s offered "
               f"(services up after {r['startup_s']:.0f} s)")
         print(f"  written: {r['written_per_s_median']:,.0f} readings/s (median of 5 s intervals after the first 30 s)")
+        phases = r["phases"]
+        assert isinstance(phases, list)
+        if len(phases) > 1:
+            for p in phases:
+                print(f"    {p['seconds']:.0f} s at {p['factor']:g}x ({p['offered_per_s']:,.0f}/s offered): written {_rate(p['written_per_s'])}, "
+                      f"judged by alerts {_rate(p['judged_per_s'])} (medians of 5 s intervals)")
         print(f"  ingest lag during the load: p50 {r['lag_p50_s']:.2f} s, p99 {r['lag_p99_s']:.2f} s, max {r['lag_max_s']:.2f} s")
+        print(f"  alerts lag (the service's gauge) until it caught up: p50 {r['alerts_lag_p50_s']:.2f} s, "
+              f"p99 {r['alerts_lag_p99_s']:.2f} s, max {r['alerts_lag_max_s']:.2f} s")
+        judged = r["judged_s"]
         print(f"  gateway backlog peak: {r['backlog_peak_messages']:,.0f} messages; dropped {r['dropped']}; "
-              f"all written {'never (timed out)' if drained is None else f'{drained:.0f} s'} after the load stopped")
+              f"all written {'never (timed out)' if drained is None else f'{drained:.0f} s'} after the load stopped, "
+              f"all judged by alerts {'never (timed out)' if judged is None else f'{judged:.0f} s'} after")
         print(f"  taken {r['taken']:,}, in InfluxDB {r['in_influx']:,}: {'exactly N' if r['exact'] else 'MISMATCH'}")
         print(f"  peak RSS MB: {r['peak_rss_mb']}")
         print(f"  cores used during the load (of {os.cpu_count()}): {r['cores_during_load']}")
         print(f"  API /healthz p99 {r['api_healthz_ms_p99']:.0f} ms; crashed: {r['crashed'] or 'none'}")
         print(f"  reading -> alert recorded p50/p99/max: {_stats_ms(rec)} ({len(rec)} of {r['probes']} probes)")
         print(f"  reading -> notification delivered p50/p99/max: {_stats_ms(dlv)} ({len(dlv)} of {r['probes']} probes)")
+        at = r["recorded_at_s"]
+        assert isinstance(at, list)
+        if len(phases) > 1:  # which phase a probe fell in matters more than the pooled figures
+            print("  each probe, reported at -> alert recorded: "
+                  + ", ".join(f"{t:.0f} s -> {ms:,.0f} ms" for t, ms in sorted(zip(at, rec, strict=True))))
         histogram = r["publish_to_recorded_histogram"]
         assert isinstance(histogram, dict)
         if histogram.get("inf"):
@@ -682,11 +740,13 @@ def plot(outcomes: Sequence[Outcome], out_dir: Path, prefix: str) -> list[Path]:
     o = outcomes[0]
     taken = rate_series([(s.t, s.taken) for s in o.samples if s.t >= 0], bin_s=5.0)
     written = rate_series([(s.t, s.written) for s in o.samples if s.t >= 0], bin_s=5.0)
+    judged = rate_series([(s.t, s.judged) for s in o.samples if s.t >= 0], bin_s=5.0)
     paths = [
-        throughput_plot({"taken by the gateways": taken, "written by ingest": written}, out_dir / f"{prefix}-throughput.png",
+        throughput_plot({"taken by the gateways": taken, "written by ingest": written, "judged by alerts": judged}, out_dir / f"{prefix}-throughput.png",
                         f"{o.name}: readings/s ({o.shape.sensors:,} sensors, {o.shape.gateways} gateways)"),
-        throughput_plot({"ingest lag": [(s.t, s.lag_s) for s in o.samples]}, out_dir / f"{prefix}-lag.png",
-                        f"{o.name}: ingest lag (now - sent_at of the newest message written)", ylabel="seconds"),
+        throughput_plot({"ingest lag": [(s.t, s.lag_s) for s in o.samples], "alerts lag": [(s.t, s.alerts_lag_s) for s in o.samples]},
+                        out_dir / f"{prefix}-lag.png", f"{o.name}: lag (now - sent_at of the last message written / judged)",
+                        ylabel="seconds"),
         throughput_plot({k: [(s.t, s.rss_mb.get(k, 0.0)) for s in o.samples] for k in o.samples[0].rss_mb},
                         out_dir / f"{prefix}-rss.png", f"{o.name}: RSS per process", ylabel="MB"),
         throughput_plot({"messages on the gateways' disk backlogs": [(s.t, s.backlog) for s in o.samples]},

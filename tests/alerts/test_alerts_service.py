@@ -110,12 +110,14 @@ def start_service(services: LocalServices, small_registry: Registry, store: Aler
     c.loop_stop()
 
 
-def publish_temperatures(services: LocalServices, start_ns: int, values: list[float], seq0: int) -> None:
-    """One reading a minute from vaccine fridge 1, as gateway gw-a."""
+def publish_temperatures(services: LocalServices, start_ns: int, values: list[float], seq0: int, sent_ago_s: float = 0.0) -> None:
+    """One reading a minute from vaccine fridge 1, as gateway gw-a, sent
+    `sent_ago_s` ago (what a message long queued in the broker says)."""
     client = MqttTestClient(services.settings.mqtt_endpoint("gw-a"), client_id=f"test-gw-a-{uuid.uuid4().hex[:6]}")
     client.connect()
     msgs = [(readings_topic("north", "gw-a"),
-             encode_readings("gw-a", seq0 + i, time.time_ns(), [Reading("vac-fridge-1-temp", "temperature", v, start_ns + i * MIN)]))
+             encode_readings("gw-a", seq0 + i, time.time_ns() - int(sent_ago_s * 1e9),
+                             [Reading("vac-fridge-1-temp", "temperature", v, start_ns + i * MIN)]))
             for i, v in enumerate(values)]
     publish_all(client, msgs)
     client.close()
@@ -237,3 +239,21 @@ def test_while_judging_is_held_up_the_service_reads_no_more_than_its_inbox_bound
     assert held <= bound + 400
     release.set()
     assert wait_until(lambda: service.engine.stats()["observed"] == 60, timeout=20)
+
+
+def test_lag_gauge_says_how_long_ago_the_last_message_judged_was_sent(
+        services: LocalServices, store: AlertStore, start_service: Callable[..., Running]) -> None:
+    running = start_service()
+    lag = running.service.metrics.registry
+
+    def gauge() -> float:
+        value = lag.get_sample_value("vigil_alerts_lag_seconds")
+        assert value is not None
+        return value
+
+    publish_temperatures(services, time.time_ns() - 60 * MIN, [4.0] * 3, seq0=7000, sent_ago_s=300)
+    assert wait_until(lambda: running.service.engine.stats()["observed"] == 3)
+    assert 300 <= gauge() < 330  # queued five minutes in the broker: judged five minutes late
+    publish_temperatures(services, time.time_ns() - 50 * MIN, [4.0] * 3, seq0=7100)
+    assert wait_until(lambda: running.service.engine.stats()["observed"] == 6)
+    assert gauge() < 10  # caught up

@@ -21,6 +21,7 @@ from benchmarks.scale import (
     normal_value,
     overload,
     percentile,
+    phase_rates,
     probe_asset_name,
     probe_plan,
     probe_sensor,
@@ -206,6 +207,19 @@ def test_drain_time_is_from_the_load_end_until_the_backlog_stays_empty() -> None
     assert drain_time(backlog, after=180) == 20  # it went back up once before staying empty
     assert drain_time(backlog, after=205) == 0.0
     assert drain_time([(0, 5), (10, 5)], after=0) is None
+
+
+def test_phase_rates_are_medians_of_the_intervals_inside_each_phase_once_settled() -> None:
+    schedule = overload(100.0, before_s=30, surge_s=30, after_s=30)
+    # 100/s, then 1,000/s, then 100/s, sampled every 5 s; ingest a little late into the surge
+    counter, samples = 0.0, [(0.0, 0.0)]
+    for t in range(5, 95, 5):
+        counter += 5 * (1000 if 35 <= t <= 60 else 100)
+        samples.append((float(t), counter))
+    before, surge, after = phase_rates(samples, schedule)
+    assert (before, surge, after) == (100, 1000, 100)  # the interval ending at 35 s is the surge's settling
+    flat = [(float(t), 100.0 * t) for t in range(0, 70, 5)]
+    assert phase_rates(flat, overload(100.0, 30, 5, 30)) == [100, None, 100]  # a surge too short to settle
 
 
 def test_spread_is_median_with_the_range() -> None:
