@@ -67,7 +67,7 @@ def run(
     from alerts.notify import Dispatcher
     from alerts.notify.contact_points import notifiers_for
     from alerts.preventive import PreventiveScheduler
-    from alerts.service import AlertsService
+    from alerts.service import AlertsMetrics, AlertsService
     from alerts.sink import StoreSink
     from vigil.heap import freeze_startup_heap
 
@@ -76,16 +76,17 @@ def run(
     oncall = store.oncall
     dispatcher = Dispatcher(store, notifiers_for(oncall.contact_points) if oncall else {})
     sink = StoreSink(store, dispatcher)
+    metrics = AlertsMetrics()
     telemetry = None
     if telemetry_every > 0:
         from alerts.telemetry import AlertsTelemetry
         from vigil.registry import ConfigError
 
         try:  # the `platform` bucket needs a write token: the one ingest writes with
-            telemetry = AlertsTelemetry(store, settings.influx_endpoint("ingest"), every_s=telemetry_every)
+            telemetry = AlertsTelemetry(store, settings.influx_endpoint("ingest"), every_s=telemetry_every, engine_lag=metrics.lag_s)
         except ConfigError as exc:
             logging.getLogger("vigil.alerts").warning("no telemetry for the dashboards: %s", exc)
-    service = AlertsService(registry, settings.mqtt_endpoint("alerts"), sink, telemetry=telemetry)
+    service = AlertsService(registry, settings.mqtt_endpoint("alerts"), sink, telemetry=telemetry, metrics=metrics)
     if metrics_port:
         from prometheus_client import start_http_server
 

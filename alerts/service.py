@@ -22,6 +22,7 @@ acknowledgement (a broker that holds back for lack of them, or just a lull).
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -50,6 +51,7 @@ log = logging.getLogger("vigil.alerts")
 @dataclass
 class AlertsMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    clock_ns: Callable[[], int] = time.time_ns
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -62,7 +64,22 @@ class AlertsMetrics:
         self.connected = Gauge("vigil_alerts_connected", "1 while connected to the broker", registry=r)
         # How far behind the gateways the rules engine is: under overload the
         # broker queues for this service, and alerts come that much later.
-        self.lag = Gauge("vigil_alerts_lag_seconds", "now minus sent_at of the last readings message judged", registry=r)
+        # Worked out when read, so a stalled engine shows a growing lag.
+        self.last_sent_ns: int | None = None
+        self.lag = Gauge("vigil_alerts_lag_seconds", "now minus sent_at of the last readings message judged "
+                         "(NaN before the first)", registry=r)
+        self.lag.set_function(self.lag_s)
+        # Set aside by the engine as no newer than their series' newest: the
+        # duplicates the broker sends again after a reconnect or a restart.
+        self.late = Gauge("vigil_alerts_readings_late", "readings no newer than their series' newest (duplicates "
+                          "redelivered after a reconnect or restart), since the engine's saved state began", registry=r)
+
+    def judged(self, sent_at_ns: int) -> None:
+        self.last_sent_ns = sent_at_ns
+
+    def lag_s(self) -> float:
+        last = self.last_sent_ns
+        return math.nan if last is None else max(0.0, (self.clock_ns() - last) / 1e9)
 
 
 class Sink(Protocol):
@@ -132,12 +149,13 @@ class AlertsService:
         # half): Receive Maximum bounds messages, not their size.
         self.inbox_max_bytes = inbox_max_bytes
         self.tick_every_s = tick_every_s
-        self.metrics = metrics or AlertsMetrics()
+        self.metrics = metrics or AlertsMetrics(clock_ns=clock_ns)
         self.clock_ns = clock_ns
         self.client_id = client_id
         self.telemetry = telemetry
         state = sink.load_engine_state()
         self.engine = RulesEngine.restore(registry, state, clock=clock_ns) if state else RulesEngine(registry, clock=clock_ns)
+        self.metrics.late.set_function(lambda: self.engine.stats()["late"])
         self._inbox: queue.Queue[_Inbound] = queue.Queue()
         self._generation = 0
         self._unacked: list[_Ack] = []
@@ -308,7 +326,7 @@ class AlertsService:
                     self.sink.excursion(event)
                 else:
                     self._emit(event, decoded.sent_at_ns)
-        self.metrics.lag.set(max(0.0, (self.clock_ns() - decoded.sent_at_ns) / 1e9))
+        self.metrics.judged(decoded.sent_at_ns)
 
     def _emit(self, t: Transition, sent_at_ns: int | None) -> None:
         self.metrics.transitions.labels(t.state.value).inc()

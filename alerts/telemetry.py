@@ -12,7 +12,9 @@ points, all stamped with the snapshot's time:
   `resolution`), `state`, `priority`, `site`, `building`; and one untagged `open_total`.
 - `notifications`: `sent` and `failed` delivery attempts per
   `contact_point` and `channel`, counted since the store began (a counter: the
-  dashboards show its increase).
+  dashboards show its increase);
+- `alerts_engine`: `lag_s` = now minus `sent_at` of the last readings message
+  the rules engine judged (how late an alert would be), once it has judged one.
 
 A group with nothing in it has no point; the untagged totals are written on
 every round, zero included, so a dashboard finds the newest snapshot even
@@ -24,11 +26,12 @@ when nothing is open. Unknown places are tagged "-".
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from influxdb_client import InfluxDBClient, Point, WritePrecision
@@ -68,6 +71,7 @@ class StoreSnapshot:
     open_alerts: Sequence[Alert]
     open_work_orders: Sequence[WorkOrder]
     deliveries: Sequence[DeliveryTally]
+    engine_lag_s: float | None = None
 
 
 def sla_state(order: WorkOrder, now: datetime, due_soon_fraction: float = WorkOrderPolicy().escalate_fraction) -> tuple[str, str]:
@@ -82,7 +86,7 @@ def sla_state(order: WorkOrder, now: datetime, due_soon_fraction: float = WorkOr
     return "within_sla", stage
 
 
-def _point(measurement: str, tags: dict[str, str], fields: dict[str, int], ts_ns: int) -> Point:
+def _point(measurement: str, tags: dict[str, str], fields: dict[str, int] | dict[str, float], ts_ns: int) -> Point:
     # influxdb-client's Point is untyped (pyproject's mypy overrides relax this for ingest.* only).
     point = Point(measurement)  # type: ignore[no-untyped-call]
     point.time(ts_ns, WritePrecision.NS)  # type: ignore[no-untyped-call]
@@ -94,7 +98,7 @@ def _point(measurement: str, tags: dict[str, str], fields: dict[str, int], ts_ns
 
 
 def snapshot_points(snapshot: StoreSnapshot, due_soon_fraction: float = WorkOrderPolicy().escalate_fraction) -> list[Point]:
-    """The `alerts`, `work_orders` and `notifications` points of one snapshot."""
+    """The `alerts`, `work_orders`, `notifications` and `alerts_engine` points of one snapshot."""
     ts = (snapshot.taken_at - EPOCH) // timedelta(microseconds=1) * 1000
     alerts = Counter((str(a.severity), a.place.site or UNKNOWN, a.building or UNKNOWN, a.family or UNKNOWN, str(a.state))
                      for a in snapshot.open_alerts)
@@ -111,6 +115,8 @@ def snapshot_points(snapshot: StoreSnapshot, due_soon_fraction: float = WorkOrde
     points += [_point("notifications", {"contact_point": d.contact_point, "channel": d.channel or UNKNOWN},
                       {"sent": d.sent, "failed": d.failed}, ts)
                for d in sorted(snapshot.deliveries, key=lambda d: (d.contact_point, d.channel or ""))]
+    if snapshot.engine_lag_s is not None:
+        points.append(_point("alerts_engine", {}, {"lag_s": float(snapshot.engine_lag_s)}, ts))
     return points
 
 
@@ -131,7 +137,8 @@ class AlertsTelemetry:
     """Writes a snapshot's points every `every_s` on a daemon thread."""
 
     def __init__(self, store: AlertStore, influx: InfluxEndpoint, *, every_s: float = DEFAULT_EVERY_S,
-                 bucket: str = PLATFORM_BUCKET, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 bucket: str = PLATFORM_BUCKET, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 engine_lag: Callable[[], float] | None = None):
         if every_s <= 0:
             raise ValueError(f"the telemetry interval must be positive, not {every_s!r} s")
         self.store = store
@@ -139,6 +146,7 @@ class AlertsTelemetry:
         self.every_s = every_s
         self.bucket = bucket
         self.clock = clock
+        self.engine_lag = engine_lag  # seconds, NaN before the engine has judged anything
         self._thread: threading.Thread | None = None
 
     def run(self, stop: threading.Event) -> None:
@@ -150,8 +158,11 @@ class AlertsTelemetry:
             while not stop.wait(max(0.0, next_round - time.monotonic())):
                 next_round += self.every_s
                 try:
-                    write.write(bucket=self.bucket, record=snapshot_points(
-                        read_snapshot(self.store, self.clock()), self.store.work_order_policy.escalate_fraction))
+                    snapshot = read_snapshot(self.store, self.clock())
+                    lag = self.engine_lag() if self.engine_lag else math.nan
+                    if not math.isnan(lag):
+                        snapshot = replace(snapshot, engine_lag_s=lag)
+                    write.write(bucket=self.bucket, record=snapshot_points(snapshot, self.store.work_order_policy.escalate_fraction))
                 except Exception as exc:  # telemetry must never stop alerting; only the error's type and HTTP status are logged: never the token
                     log.warning("writing alerts telemetry failed: %s %s", type(exc).__name__, getattr(exc, "status", "") or "")
 

@@ -22,6 +22,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -435,7 +436,7 @@ class Sample:
     api_ms: float  # GET /healthz round trip
     rss_mb: dict[str, float] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds used so far, per process
-    judged: float = 0.0  # readings the alerts service has judged
+    judged: float = 0.0  # readings the alerts service has judged, duplicates (after a redelivery) not counted
     alerts_lag_s: float = 0.0  # alerts: now minus sent_at of the last message judged
 
 
@@ -562,7 +563,8 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
                 cpu["gateways"] = cpu.get("gateways", 0.0) + host_cpu
             try:
                 judging = _scrape(f"http://127.0.0.1:{ports['alerts']}/metrics",
-                                  ["vigil_alerts_readings_total", "vigil_alerts_lag_seconds"])
+                                  ["vigil_alerts_readings_total", "vigil_alerts_readings_late", "vigil_alerts_lag_seconds"])
+                judging["vigil_alerts_readings_total"] -= judging["vigil_alerts_readings_late"]
             except OSError:
                 judging = {"vigil_alerts_readings_total": samples[-1].judged if samples else 0.0,
                            "vigil_alerts_lag_seconds": samples[-1].alerts_lag_s if samples else 0.0}
@@ -640,6 +642,11 @@ def run_group(name: str, shape: GroupShape, schedule: RateSchedule, probes: int,
                 p.kill()
         webhook.server.shutdown()
         local.down()
+        kept = workdir.parent / f"{workdir.name}.logs"  # the run's directory goes; its logs are worth keeping
+        for log_path in workdir.rglob("*.log"):
+            (kept / log_path.relative_to(workdir)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(log_path, kept / log_path.relative_to(workdir))
+        print(f"logs: {kept}")
     return Outcome(name, shape, schedule, samples, taken, in_influx, int(samples[-1].dropped if samples else 0), drained_s,
                    judged_s, recorded, recorded_at, delivered, len(probe_times), since_publish, crashed, startup_s, os.getloadavg())
 
@@ -658,7 +665,7 @@ def summarise(o: Outcome) -> dict[str, object]:
     """The figures of one run, for the table and the JSON record."""
     load = [s for s in o.samples if 0 < s.t <= o.schedule.duration_s]
     lags = [s.lag_s for s in load] or [0.0]
-    alerts_lags = [s.alerts_lag_s for s in o.samples if s.t > 0] or [0.0]
+    alerts_lags = [s.alerts_lag_s for s in o.samples if s.t > 0 and not math.isnan(s.alerts_lag_s)] or [0.0]
     written = [(s.t, s.written) for s in o.samples]
     steady = [r for t, r in rates(written) if 30 < t <= o.schedule.duration_s]
     peak_rss = {k: max(s.rss_mb.get(k, 0.0) for s in o.samples) for k in (o.samples[0].rss_mb if o.samples else {})}

@@ -614,6 +614,10 @@ from(bucket: "readings")
 @FROM@  |> filter(fn: (r) => r._measurement == "ingest" and r._field == "lag_s")
   |> aggregateWindow(every: v.windowPeriod, fn: max, createEmpty: false)
 ''', FROM=telemetry)
+    engine_lag = flux('''
+@FROM@  |> filter(fn: (r) => r._measurement == "alerts_engine" and r._field == "lag_s")
+  |> aggregateWindow(every: v.windowPeriod, fn: max, createEmpty: false)
+''', FROM=telemetry)
     backlog = flux('''
 @FROM@  |> filter(fn: (r) => r._measurement == "gateway" and r._field == "backlog")
   @SITE@
@@ -664,6 +668,11 @@ from(bucket: "platform")
             Panel("Ingest lag", "timeseries", FluxQuery(lag), ("lag_s", "worker"), unit="s", bucket="platform",
                   steps=(Step("green"), Step("orange", 10), Step("red", 60)), custom={"thresholdsStyle": {"mode": "line"}},
                   description="Per ingest worker: now minus the gateway's sent_at of the newest message written. " + from_ingest),
+            Panel("Alerts engine lag", "timeseries", FluxQuery(engine_lag), ("lag_s",), unit="s", bucket="platform",
+                  steps=(Step("green"), Step("orange", 10), Step("red", 60)), custom={"thresholdsStyle": {"mode": "line"}},
+                  description="Now minus the gateway's sent_at of the last readings message the rules engine judged: how "
+                              "late an alert would be. It rises when the engine falls behind (the broker queues for it), "
+                              "stalls, or no readings arrive. From the alerts service's telemetry (every 10 s, `platform` bucket)."),
             Panel("Gateway backlog", "timeseries", FluxQuery(backlog), ("backlog", "gateway"), bucket="platform", decimals=0,
                   description="Messages each gateway holds in its store-and-forward buffer, from its retained status. " + from_ingest),
             Panel("Readings dropped by gateways", "timeseries", FluxQuery(dropped), ("dropped", "gateway"), bucket="platform",

@@ -4,6 +4,7 @@ the on-call person emailed through a real local SMTP server."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ from alerts.model import AlertState
 from alerts.notify import Dispatcher
 from alerts.notify.contact_points import notifiers_for
 from alerts.oncall import parse_oncall_config
-from alerts.service import AlertsService
+from alerts.service import AlertsMetrics, AlertsService
 from alerts.sink import StoreSink
 from alerts.store import AlertStore, open_store
 from tests.alerts.notify.notify_kit import SmtpSink
@@ -241,6 +242,16 @@ def test_while_judging_is_held_up_the_service_reads_no_more_than_its_inbox_bound
     assert wait_until(lambda: service.engine.stats()["observed"] == 60, timeout=20)
 
 
+def test_lag_gauge_is_nan_before_the_first_message_and_grows_while_the_engine_stalls() -> None:
+    now = [1_000 * 10**9]
+    metrics = AlertsMetrics(clock_ns=lambda: now[0])
+    assert math.isnan(metrics.registry.get_sample_value("vigil_alerts_lag_seconds") or 0.0)
+    metrics.judged(now[0] - 2 * 10**9)
+    assert metrics.registry.get_sample_value("vigil_alerts_lag_seconds") == 2.0
+    now[0] += 60 * 10**9  # nothing judged for a minute
+    assert metrics.registry.get_sample_value("vigil_alerts_lag_seconds") == 62.0
+
+
 def test_lag_gauge_says_how_long_ago_the_last_message_judged_was_sent(
         services: LocalServices, store: AlertStore, start_service: Callable[..., Running]) -> None:
     running = start_service()
@@ -257,3 +268,13 @@ def test_lag_gauge_says_how_long_ago_the_last_message_judged_was_sent(
     publish_temperatures(services, time.time_ns() - 50 * MIN, [4.0] * 3, seq0=7100)
     assert wait_until(lambda: running.service.engine.stats()["observed"] == 6)
     assert gauge() < 10  # caught up
+
+
+def test_readings_delivered_twice_are_counted_as_late_not_judged_again(
+        services: LocalServices, store: AlertStore, start_service: Callable[..., Running]) -> None:
+    running = start_service()
+    t0 = time.time_ns() - 60 * MIN
+    publish_temperatures(services, t0, [4.0] * 5, seq0=8000)
+    publish_temperatures(services, t0, [4.0] * 5, seq0=8000)  # a gateway sending again what it had no PUBACK for
+    assert wait_until(lambda: running.service.engine.stats()["observed"] == 10)
+    assert running.service.metrics.registry.get_sample_value("vigil_alerts_readings_late") == 5

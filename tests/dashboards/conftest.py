@@ -3,6 +3,7 @@ day of its simulated readings in the real test InfluxDB, downsampled."""
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -125,6 +126,10 @@ def facility_data(services: LocalServices, facility: Registry) -> Iterator[Facil
 MINUTE_NS = 60 * NS
 
 
+ENGINE_LAG_S = 0.3
+ENGINE_LAG_SURGE_S = 95.0
+
+
 class Rounds(Generic[T]):
     """A telemetry clock: one value per round, `before(value)` first; `stop` is set with the last."""
 
@@ -161,16 +166,20 @@ def _transition(sensor: str, asset: str, metric: str, severity: Severity, at: da
 def _alerts_telemetry(services: LocalServices, facility: Registry, day: TimeRange, workdir: Path) -> tuple[dict[str, int], int]:
     """An alert store through the last three hours of the day: the compressor failure (critical, with an
     emergency work order left unanswered), a voltage alert and a leak order (urgent, due soon at the end), a
-    UV lamp order (within its SLA), and pages to contact points that refuse them."""
+    UV lamp order (within its SLA), and pages to contact points that refuse them. The rules engine has judged
+    nothing at the first round, then keeps up but for one round an hour before the end, 95 s behind."""
     end = datetime.fromtimestamp(day.stop_ns // NS, UTC)
     clock = FakeClock(end - timedelta(hours=3))
     oncall = oncall_config()
     store = open_store(f"sqlite:///{workdir / 'alerts.db'}", registry=facility, oncall=oncall, clock=clock, console_url=CONSOLE)
     dispatcher = Dispatcher(store, notifiers_for(oncall.contact_points, timeout_s=2), clock=clock)
     failed: list[int] = []
+    engine_lag = [math.nan]
 
     def before(at: datetime) -> None:
         clock.set(at)
+        engine_lag[0] = math.nan if at == end - timedelta(hours=3) else ENGINE_LAG_SURGE_S if at == end - timedelta(hours=1) \
+            else ENGINE_LAG_S
         if at == end - timedelta(hours=3):
             dispatcher.deliver(store.apply(_transition("bb-fridge-1-s", "bb-fridge-1", "temperature", Severity.CRITICAL, at,
                                                        work_order="service_fridge")))
@@ -185,7 +194,8 @@ def _alerts_telemetry(services: LocalServices, facility: Registry, day: TimeRang
 
     stop = threading.Event()
     rounds = [end - timedelta(minutes=m) for m in range(180, 0, -10)] + [end - timedelta(seconds=10)]
-    AlertsTelemetry(store, services.settings.influx_endpoint("ingest"), every_s=0.001, clock=Rounds(rounds, stop, before)).run(stop)
+    AlertsTelemetry(store, services.settings.influx_endpoint("ingest"), every_s=0.001, clock=Rounds(rounds, stop, before),
+                    engine_lag=lambda: engine_lag[0]).run(stop)
     orders = Counter(sla_state(o, end - timedelta(seconds=10))[0] for o in store.list_work_orders(open_only=True))
     store.close()
     return dict(orders), failed[0]

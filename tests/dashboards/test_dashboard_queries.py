@@ -14,7 +14,7 @@ from influxdb_client import InfluxDBClient
 
 from dashboards.build import dashboards_for
 from dashboards.model import Dashboard, Panel
-from tests.dashboards.conftest import EVERY_PROFILE, FacilityData, PlatformData, influx
+from tests.dashboards.conftest import ENGINE_LAG_S, ENGINE_LAG_SURGE_S, EVERY_PROFILE, FacilityData, PlatformData, influx
 from tests.dashboards.grafana_kit import NS, TimeRange, duration_s, interpolate
 from vigil.infra.local import LocalServices
 from vigil.registry import load_registry
@@ -204,3 +204,11 @@ def test_ingest_lag_and_notification_failures_are_drawn(reader: InfluxDBClient, 
     assert platform_data.failed_after_first_round > 0, "the first pages were refused"
     assert sum(r["_value"] for r in failures) > 0, "the retries that failed later in the day are counted"
     assert {r["contact_point"] for r in failures} <= {"wang-mail", "zhang-mail", "chen-mail", "ops-hook"}
+
+
+def test_alerts_engine_lag_is_drawn_from_its_first_judged_message(reader: InfluxDBClient, facility_data: FacilityData,
+                                                                  platform_data: PlatformData) -> None:
+    lag = panel_rows(reader, facility_data, *by_title("vigil-platform-health", "Alerts engine lag"))
+    assert {r["_value"] for r in lag} == {ENGINE_LAG_S, ENGINE_LAG_SURGE_S}
+    first_round = facility_data.day.stop_ns - 3 * 3600 * NS
+    assert min(r["_time"].timestamp() * NS for r in lag) > first_round  # nothing judged yet: no point, not a zero
