@@ -195,6 +195,9 @@ class AlertsService:
                        props: Properties | None) -> None:
         self._generation += 1  # unacknowledged messages will be redelivered
         self.metrics.connected.set(0)
+        # Worth a warning: until paho reconnects, nothing is judged, and what was
+        # not acknowledged comes again (counted in vigil_alerts_readings_late).
+        (log.info if rc == 0 else log.warning)("disconnected from the broker: %s", rc)
 
     # -- the loop ----------------------------------------------------------
 

@@ -28,6 +28,7 @@ from tests.alerts.notify.notify_kit import SmtpSink
 from tests.support.mqtt import MqttTestClient, publish_all
 from vigil.contract import Reading, encode_readings, readings_topic
 from vigil.infra.local import LocalServices
+from vigil.mqtt import persistent_session
 from vigil.registry import Registry
 
 pytestmark = pytest.mark.integration
@@ -278,3 +279,24 @@ def test_readings_delivered_twice_are_counted_as_late_not_judged_again(
     publish_temperatures(services, t0, [4.0] * 5, seq0=8000)  # a gateway sending again what it had no PUBACK for
     assert wait_until(lambda: running.service.engine.stats()["observed"] == 10)
     assert running.service.metrics.registry.get_sample_value("vigil_alerts_readings_late") == 5
+
+
+def test_losing_the_broker_connection_is_logged_as_a_warning_and_the_service_comes_back(
+        services: LocalServices, store: AlertStore, start_service: Callable[..., Running],
+        caplog: pytest.LogCaptureFixture) -> None:
+    running = start_service()
+    ep = services.settings.mqtt_endpoint("alerts")
+    # Another client with the service's id takes its session over (keeping it), so the broker drops the service.
+    intruder = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=running.service.client_id, protocol=mqtt.MQTTv5)
+    intruder.username_pw_set(ep.username, ep.password.get_secret_value() if ep.password else None)
+    with caplog.at_level("WARNING", logger="vigil.alerts"):
+        intruder.connect(ep.host, ep.port, clean_start=False, properties=persistent_session(3600, 100))
+        deadline = time.monotonic() + 10
+        while not any("disconnected from the broker" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            intruder.loop(0.1)  # no loop thread: it must not reconnect when the service takes the session back
+        intruder.disconnect()
+    assert any(r.levelname == "WARNING" and "disconnected from the broker" in r.getMessage() for r in caplog.records)
+    gauge = running.service.metrics.registry
+    assert wait_until(lambda: gauge.get_sample_value("vigil_alerts_connected") == 1, timeout=40)
+    publish_temperatures(services, time.time_ns() - 60 * MIN, [4.0] * 3, seq0=9000)
+    assert wait_until(lambda: running.service.engine.stats()["observed"] == 3, timeout=20)
