@@ -82,8 +82,8 @@ def run(
         from alerts.telemetry import AlertsTelemetry
         from vigil.registry import ConfigError
 
-        try:  # the `platform` bucket needs a write token: the one ingest writes with
-            telemetry = AlertsTelemetry(store, settings.influx_endpoint("ingest"), every_s=telemetry_every, engine_lag=metrics.lag_s)
+        try:  # a token that may write the `platform` bucket and nothing else
+            telemetry = AlertsTelemetry(store, settings.influx_endpoint("alerts"), every_s=telemetry_every, engine_lag=metrics.lag_s)
         except ConfigError as exc:
             logging.getLogger("vigil.alerts").warning("no telemetry for the dashboards: %s", exc)
     service = AlertsService(registry, settings.mqtt_endpoint("alerts"), sink, telemetry=telemetry, metrics=metrics)

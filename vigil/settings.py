@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         return MqttEndpoint(state["host"], int(state["port"]), identity, SecretStr(password))
 
     def influx_endpoint(self, role: str = "ingest") -> InfluxEndpoint:
-        """InfluxDB with the token of `role`: operator, ingest (write) or reader."""
+        """InfluxDB with the token of `role`: operator, ingest (read and write), alerts (write `platform`) or reader."""
         state = self.services_state().get("influx") or {}
         url = self.influx_url or state.get("url")
         token = self.influx_token.get_secret_value() if self.influx_token else (state.get("tokens") or {}).get(role)

@@ -134,7 +134,7 @@ def test_the_writer_puts_the_snapshot_in_the_platform_bucket(services: LocalServ
     sqlite_store.apply(transition("bb-fridge-1-temp", at=stamp), stamp)
     sqlite_store.apply(transition("vac-fridge-1-temp", at=stamp, work_order="service_fridge"), stamp)
     stop = threading.Event()
-    telemetry = AlertsTelemetry(sqlite_store, services.settings.influx_endpoint("ingest"), every_s=0.2, clock=clock)
+    telemetry = AlertsTelemetry(sqlite_store, services.settings.influx_endpoint("alerts"), every_s=0.2, clock=clock)
     telemetry.start(stop)
     ep = services.settings.influx_endpoint("reader")
     query = f'''from(bucket: "platform") |> range(start: time(v: "{stamp.isoformat()}"), stop: 1s)

@@ -194,7 +194,7 @@ def _alerts_telemetry(services: LocalServices, facility: Registry, day: TimeRang
 
     stop = threading.Event()
     rounds = [end - timedelta(minutes=m) for m in range(180, 0, -10)] + [end - timedelta(seconds=10)]
-    AlertsTelemetry(store, services.settings.influx_endpoint("ingest"), every_s=0.001, clock=Rounds(rounds, stop, before),
+    AlertsTelemetry(store, services.settings.influx_endpoint("alerts"), every_s=0.001, clock=Rounds(rounds, stop, before),
                     engine_lag=lambda: engine_lag[0]).run(stop)
     orders = Counter(sla_state(o, end - timedelta(seconds=10))[0] for o in store.list_work_orders(open_only=True))
     store.close()

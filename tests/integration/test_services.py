@@ -46,6 +46,21 @@ def test_reader_token_cannot_write_but_ingest_token_can(services: LocalServices)
         assert denied.value.status in (401, 403, 404)
 
 
+def test_alerts_token_writes_the_platform_bucket_and_nothing_else(services: LocalServices) -> None:
+    alerts = services.settings.influx_endpoint("alerts")
+    line = f"alerts_engine lag_s=0.2 {time.time_ns()}"
+    with InfluxDBClient(url=alerts.url, token=alerts.token.get_secret_value(), org=alerts.org) as client:
+        client.write_api(write_options=SYNCHRONOUS).write("platform", record=line)
+        for bucket in ("readings", "deadletter"):
+            with pytest.raises(ApiException) as denied:
+                client.write_api(write_options=SYNCHRONOUS).write(bucket, record=line)
+            assert denied.value.status in (401, 403, 404)
+        with pytest.raises(ApiException) as unread:
+            client.query_api().query('from(bucket: "readings") |> range(start: -1m) |> limit(n: 1)')
+        assert unread.value.status in (401, 403, 404)
+    assert services.env("alerts")["VIGIL_INFLUX_TOKEN"] == alerts.token.get_secret_value()
+
+
 def test_second_up_keeps_credentials_and_is_idempotent(services: LocalServices) -> None:
     before = services.settings.services_state()
     services.up()

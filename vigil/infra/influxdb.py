@@ -113,10 +113,11 @@ class Onboarding:
     operator_token: str
     ingest_token: str
     reader_token: str
+    alerts_token: str
 
 
 def onboard(url: str, *, org: str, username: str, password: str, operator_token: str,
-            ingest_token: str | None = None, reader_token: str | None = None) -> Onboarding:
+            ingest_token: str | None = None, reader_token: str | None = None, alerts_token: str | None = None) -> Onboarding:
     """Set the server up once (org, operator, buckets, tokens); on a server set
     up before, reuse what exists. Tokens created earlier are passed back in."""
     allowed = httpx.get(f"{url}/api/v2/setup", timeout=10).json().get("allowed")
@@ -142,18 +143,19 @@ def onboard(url: str, *, org: str, username: str, password: str, operator_token:
         auth_api = client.authorizations_api()
         existing = {a.token: a for a in auth_api.find_authorizations(org_id=org_id)}
 
-        def covers(auth: Authorization, actions: tuple[str, ...]) -> bool:
+        def covers(auth: Authorization, actions: tuple[str, ...], buckets: list[str]) -> bool:
             granted = {(p.action, p.resource.id) for p in auth.permissions or () if p.resource.type == "buckets"}
-            return all((a, bid) in granted for bid in bucket_ids.values() for a in actions)
+            return all((a, bucket_ids[b]) in granted for b in buckets for a in actions)
 
-        def token(description: str, actions: tuple[str, ...], known: str | None) -> str:
+        def token(description: str, actions: tuple[str, ...], known: str | None, only: str | None = None) -> str:
+            buckets = [only] if only else list(bucket_ids)
             if known and known in existing:
-                if covers(existing[known], actions):
+                if covers(existing[known], actions, buckets):
                     return known
                 # A bucket added since (e.g. `platform`): InfluxDB cannot widen a token, so replace it.
                 auth_api.delete_authorization(existing[known])
-            perms = [Permission(action=a, resource=PermissionResource(type="buckets", id=bid, org_id=org_id))
-                     for bid in bucket_ids.values() for a in actions]
+            perms = [Permission(action=a, resource=PermissionResource(type="buckets", id=bucket_ids[b], org_id=org_id))
+                     for b in buckets for a in actions]
             created = auth_api.create_authorization(authorization=Authorization(
                 org_id=org_id, permissions=perms, description=description))
             return str(created.token)
@@ -162,4 +164,6 @@ def onboard(url: str, *, org: str, username: str, password: str, operator_token:
             org=org, bucket=BUCKETS[0].name, operator_token=operator_token,
             ingest_token=token("vigil ingest: read and write Vigil buckets", ("read", "write"), ingest_token),
             reader_token=token("vigil reader: read Vigil buckets", ("read",), reader_token),
+            # The alerts service writes only its telemetry for the dashboards.
+            alerts_token=token("vigil alerts: write the platform bucket", ("write",), alerts_token, only="platform"),
         )

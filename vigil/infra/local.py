@@ -20,7 +20,7 @@ from vigil.registry import Registry
 from vigil.settings import SERVICES_STATE_FILE, MqttEndpoint, Settings
 
 # Which InfluxDB token each identity gets in `vigil services env`.
-TOKEN_ROLE = {"ingest": "ingest", "alerts": "reader", "api": "reader", "operator": "operator"}
+TOKEN_ROLE = {"ingest": "ingest", "alerts": "alerts", "api": "reader", "operator": "operator"}
 
 
 def _secret() -> str:
@@ -97,8 +97,9 @@ class LocalServices:
             tokens.setdefault("operator", _secret())
             result = onboard(server.url, org=self.settings.influx_org, username=admin["username"],
                              password=admin["password"], operator_token=tokens["operator"],
-                             ingest_token=tokens.get("ingest"), reader_token=tokens.get("reader"))
-            tokens.update(ingest=result.ingest_token, reader=result.reader_token)
+                             ingest_token=tokens.get("ingest"), reader_token=tokens.get("reader"),
+                             alerts_token=tokens.get("alerts"))
+            tokens.update(ingest=result.ingest_token, reader=result.reader_token, alerts=result.alerts_token)
             influx.update(url=server.url, org=result.org, bucket=result.bucket)
             # Raw readings are kept 30 days; 1-minute and 1-hour aggregates two years.
             influx["downsampling"] = ensure_downsampling_tasks(server.url, tokens["operator"], result.org)
