@@ -242,7 +242,7 @@ class IngestWorker:
         # ids now mean something else).
         self._generation += 1
         self.metrics.connected.set(0)
-        log.warning("worker %d disconnected: %s", self.index, rc)
+        (log.info if rc == 0 else log.warning)("worker %d disconnected: %s", self.index, rc)  # 0: our own clean stop
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes: list[ReasonCode],
                       props: Properties | None) -> None:
