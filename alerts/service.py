@@ -37,13 +37,13 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from alerts.intake import Intake
 from alerts.model import ExcursionEvent, Transition
 from alerts.rules import RulesEngine
-from vigil.contract import TOPIC_PREFIX, ContractError, GatewayState, Reading, decode_readings, decode_status, parse_topic
+from vigil.contract import TOPIC_PREFIX, ContractError, GatewayState, decode_envelope, decode_status, parse_topic
 from vigil.mqtt import HoldingClient, authenticate, persistent_session
 from vigil.registry import Registry
 from vigil.settings import MqttEndpoint
-from vigil.validation import canonical_reading
 
 log = logging.getLogger("vigil.alerts")
 
@@ -155,6 +155,7 @@ class AlertsService:
         self.telemetry = telemetry
         state = sink.load_engine_state()
         self.engine = RulesEngine.restore(registry, state, clock=clock_ns) if state else RulesEngine(registry, clock=clock_ns)
+        self.intake = Intake(registry)
         self.metrics.late.set_function(lambda: self.engine.stats()["late"])
         self._inbox: queue.Queue[_Inbound] = queue.Queue()
         self._generation = 0
@@ -310,28 +311,22 @@ class AlertsService:
                 self._emit(t, None)
             return
         try:
-            decoded = decode_readings(msg.payload)
+            envelope = decode_envelope(msg.payload)
         except ContractError as exc:
             self.metrics.ignored.labels(exc.reason.value).inc()
             return
-        if decoded.gateway != topic.gateway:
+        if envelope.gateway != topic.gateway:
             return
-        now = self.clock_ns()
-        judged = 0
-        for reading in decoded.readings:
-            try:
-                _, value = canonical_reading(self.registry, reading, topic.gateway, now)
-            except ContractError as exc:
-                self.metrics.ignored.labels(exc.reason.value).inc()
-                continue
-            judged += 1
-            for event in self.engine.observe(Reading(reading.sensor, reading.metric, value, reading.ts_ns)):
-                if isinstance(event, ExcursionEvent):
-                    self.sink.excursion(event)
-                else:
-                    self._emit(event, decoded.sent_at_ns)
-        self.metrics.readings.inc(judged)  # once a message: the counter takes a lock
-        self.metrics.judged(decoded.sent_at_ns)
+        readings, refused = self.intake.judge(envelope, topic.gateway, self.clock_ns())
+        for reason in refused:
+            self.metrics.ignored.labels(reason.value).inc()
+        self.metrics.readings.inc(len(readings))  # once a message: the counter takes a lock
+        for event in self.engine.observe_many(readings):
+            if isinstance(event, ExcursionEvent):
+                self.sink.excursion(event)
+            else:
+                self._emit(event, envelope.sent_at_ns)
+        self.metrics.judged(envelope.sent_at_ns)
 
     def _emit(self, t: Transition, sent_at_ns: int | None) -> None:
         self.metrics.transitions.labels(t.state.value).inc()

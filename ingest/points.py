@@ -17,13 +17,10 @@ checks the two agree on fuzzed readings).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.contract import (
-    MAX_TS_NS,
-    MIN_TS_NS,
     ContractError,
     Envelope,
     Reading,
@@ -32,11 +29,9 @@ from vigil.contract import (
     TopicAddress,
     decode_reading,
 )
-from vigil.kinds import ValueType
 from vigil.registry import Registry, Sensor
-from vigil.validation import NS, TimeWindow, canonical_reading
+from vigil.validation import TimeWindow, UsualSeries, canonical_reading, window_ns
 
-_FLOAT_MAX = sys.float_info.max  # finite bounds, so that inf and nan fall out of range
 MINUTE_MS = 60_000
 # A reading older than this when written may miss the minute roll-up, which
 # covers only its last 5 minutes (vigil/infra/downsampling.py): its minute
@@ -54,15 +49,8 @@ class JudgedMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class _Series:
-    """What judging the usual reading of one (sensor, metric) needs."""
-
-    gateway: str
+class _Series(UsualSeries):
     head: str  # "<kind>,<tags> <metric>=": the line up to the value
-    unit: str  # canonical ("" for booleans)
-    boolean: bool
-    lowest: float
-    highest: float
 
 
 def _series_prefix(sensor: Sensor) -> str:
@@ -76,11 +64,7 @@ def _series(registry: Registry) -> dict[tuple[str, str], _Series]:
     for sensor in registry.sensors.values():
         prefix = _series_prefix(sensor)
         for metric in sensor.metrics:
-            spec = sensor.metric_spec(metric)
-            assert spec is not None
-            table[sensor.id, metric] = _Series(
-                sensor.gateway, f"{prefix} {metric}=", spec.unit, spec.value_type is ValueType.BOOL,
-                -_FLOAT_MAX if spec.minimum is None else spec.minimum, _FLOAT_MAX if spec.maximum is None else spec.maximum)
+            table[sensor.id, metric] = _Series(*UsualSeries.fields(sensor, metric), head=f"{prefix} {metric}=")
     return table
 
 
@@ -124,9 +108,8 @@ class PointWriter:
         lines = out.lines
         late = out.late_minutes
         late_ms = now_ns // 1_000_000 - LATE_AFTER_S * 1000
-        # The time window in ns, as canonical_reading and parse_time_ns bound it.
-        earliest = max(MIN_TS_NS, now_ns - self.window.max_past_s * NS)
-        latest = min(MAX_TS_NS - 1, now_ns + self.window.max_future_s * NS)
+        earliest, latest = window_ns(now_ns, self.window)
+        # vigil.validation.usual_reading's test, inlined: this loop is ingest's hottest.
         for i, raw in enumerate(envelope.readings):
             try:
                 s = series[raw["sensor"], raw["metric"]]
