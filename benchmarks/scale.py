@@ -665,7 +665,9 @@ def summarise(o: Outcome) -> dict[str, object]:
     """The figures of one run, for the table and the JSON record."""
     load = [s for s in o.samples if 0 < s.t <= o.schedule.duration_s]
     lags = [s.lag_s for s in load] or [0.0]
-    alerts_lags = [s.alerts_lag_s for s in o.samples if s.t > 0 and not math.isnan(s.alerts_lag_s)] or [0.0]
+    # Once every reading is judged the gauge counts from the last message (no more come): not lag.
+    caught_up = o.schedule.duration_s + o.judged_s if o.judged_s is not None else math.inf
+    alerts_lags = [s.alerts_lag_s for s in o.samples if 0 < s.t <= caught_up and not math.isnan(s.alerts_lag_s)] or [0.0]
     written = [(s.t, s.written) for s in o.samples]
     steady = [r for t, r in rates(written) if 30 < t <= o.schedule.duration_s]
     peak_rss = {k: max(s.rss_mb.get(k, 0.0) for s in o.samples) for k in (o.samples[0].rss_mb if o.samples else {})}

@@ -4,11 +4,14 @@ the sources stamp readings the way InfluxDB needs, and the summary maths."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from benchmarks.scale import (
     PROBE_VALUE,
     GroupShape,
+    Outcome,
     Phase,
     RateSchedule,
     Sample,
@@ -28,6 +31,7 @@ from benchmarks.scale import (
     rates,
     spread,
     steady,
+    summarise,
 )
 from ingest.points import PointWriter
 from vigil.contract import Reading, decode_readings, encode_readings, parse_topic
@@ -236,3 +240,16 @@ def test_cores_used_is_cpu_seconds_over_the_wall_time_between_first_and_last_sam
                for t, cpu in ((10.0, 5.0), (20.0, 12.0), (30.0, 20.0))]
     assert cores_used(samples) == {"alerts": 0.75, "ingest": 0.19}
     assert cores_used(samples[:1]) == {}
+
+
+def test_alerts_lag_is_summarised_until_every_reading_was_judged() -> None:
+    schedule = steady(100.0, 20)
+    samples = [Sample(t, taken=100.0 * min(t, 20), written=100.0 * min(t, 20), backlog=0, dropped=0, lag_s=0.1, api_ms=1.0,
+                      rss_mb={"ingest": 1.0}, cpu_s={"ingest": 0.0}, judged=100.0 * min(t, 20), alerts_lag_s=lag)
+               for t, lag in [(0.0, math.nan), (5.0, 0.2), (10.0, 3.0), (15.0, 0.1), (20.0, 0.3), (25.0, 5.3), (30.0, 10.3)]]
+    outcome = Outcome("run", GroupShape(1, 1, 1, 2), schedule, samples, 2000, 2000, 0, drained_s=5.0, judged_s=5.0,
+                      recorded_ms=[], recorded_at_s=[], delivered_ms=[], probes=0, since_publish={}, crashed=[], startup_s=1.0,
+                      load=(0.0, 0.0, 0.0))
+    row = summarise(outcome)
+    assert row["alerts_lag_max_s"] == 5.3  # the sample at 25 s is when it caught up; after that no message came
+    assert row["exact"] is True
