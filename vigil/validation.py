@@ -98,7 +98,8 @@ def usual_reading(series: dict[tuple[str, str], UsualSeries], raw: Any, gateway:
     """`raw` judged on the fast path, or None if it is not the usual reading
     (then the full path, `decode_reading` and `canonical_reading`, decides)."""
     try:
-        s = series[raw["sensor"], raw["metric"]]
+        key = raw["sensor"], raw["metric"]
+        s = series[key]
         value = raw["value"]
         ts = raw["ts"]
         unit = raw.get("unit")
@@ -108,8 +109,8 @@ def usual_reading(series: dict[tuple[str, str], UsualSeries], raw: Any, gateway:
         return None
     kind = type(value)
     if s.boolean:
-        return Reading(raw["sensor"], raw["metric"], value, ts * 1_000_000) if kind is bool else None
+        return Reading(*key, value, ts * 1_000_000) if kind is bool else None
     if (kind is float or kind is int) and s.lowest <= value <= s.highest:
         # + 0.0 as the identity conversion does: an int becomes a float, -0.0 becomes 0.0
-        return Reading(raw["sensor"], raw["metric"], value + 0.0, ts * 1_000_000)
+        return Reading(*key, value + 0.0, ts * 1_000_000)
     return None
